@@ -14,6 +14,8 @@
 //! same place or any broken alternation is a degenerate case: the caller falls back to
 //! BooleanOps.
 
+use std::collections::HashMap;
+
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 /// `{p : nx·(p.x − origin.x) + ny·(p.y − origin.y) ≤ c}`.
@@ -32,13 +34,13 @@ impl HalfPlane {
     }
 }
 
-/// `parent` ∩ every half-plane, or `None` in a degenerate case.
+/// `parent` ∩ every half-plane, or what made the case degenerate.
 pub(crate) fn clip_to_half_planes(
     parent: &MultiPolygon<f64>,
     planes: &[HalfPlane],
-) -> Option<MultiPolygon<f64>> {
+) -> Result<MultiPolygon<f64>, &'static str> {
     let Some((first, rest)) = planes.split_first() else {
-        return Some(parent.clone());
+        return Ok(parent.clone());
     };
     let mut polygons = Vec::new();
     for p in &parent.0 {
@@ -54,7 +56,7 @@ pub(crate) fn clip_to_half_planes(
         }
         polygons = next;
     }
-    Some(MultiPolygon(polygons))
+    Ok(MultiPolygon(polygons))
 }
 
 struct Crossing {
@@ -63,8 +65,12 @@ struct Crossing {
     chain: usize,
 }
 
-/// Appends `polygon ∩ h` to `out`; `None` in a degenerate case.
-fn clip_polygon(polygon: &Polygon<f64>, h: &HalfPlane, out: &mut Vec<Polygon<f64>>) -> Option<()> {
+/// Appends `polygon ∩ h` to `out`, or says what made the case degenerate.
+fn clip_polygon(
+    polygon: &Polygon<f64>,
+    h: &HalfPlane,
+    out: &mut Vec<Polygon<f64>>,
+) -> Result<(), &'static str> {
     let t = Coord { x: -h.ny, y: h.nx };
     let mut chains: Vec<Vec<Coord<f64>>> = Vec::new();
     let mut crossings: Vec<Crossing> = Vec::new();
@@ -81,7 +87,7 @@ fn clip_polygon(polygon: &Polygon<f64>, h: &HalfPlane, out: &mut Vec<Polygon<f64
         };
         let values: Vec<f64> = points.iter().map(|p| h.value(*p)).collect();
         if values.iter().any(|v| *v == 0.0 || v.is_nan()) {
-            return None;
+            return Err("a vertex lies on the line");
         }
         let Some(start) = values.iter().position(|v| *v > 0.0) else {
             if ri == 0 {
@@ -94,7 +100,7 @@ fn clip_polygon(polygon: &Polygon<f64>, h: &HalfPlane, out: &mut Vec<Polygon<f64
         if !values.iter().any(|v| *v < 0.0) {
             if ri == 0 {
                 // The exterior lies wholly outside, and so do its holes.
-                return Some(());
+                return Ok(());
             }
             continue;
         }
@@ -114,7 +120,7 @@ fn clip_polygon(polygon: &Polygon<f64>, h: &HalfPlane, out: &mut Vec<Polygon<f64
                 current = Some(vec![c, points[j]]);
             } else if fi < 0.0 && fj > 0.0 {
                 let c = crossing(points[i], points[j], fi, fj);
-                let mut chain = current.take()?;
+                let mut chain = current.take().ok_or("exit before entry")?;
                 chain.push(c);
                 crossings.push(Crossing {
                     u: c.x * t.x + c.y * t.y,
@@ -123,11 +129,14 @@ fn clip_polygon(polygon: &Polygon<f64>, h: &HalfPlane, out: &mut Vec<Polygon<f64
                 });
                 chains.push(chain);
             } else if fj < 0.0 {
-                current.as_mut()?.push(points[j]);
+                current
+                    .as_mut()
+                    .ok_or("inside vertex before any entry")?
+                    .push(points[j]);
             }
         }
         if current.is_some() {
-            return None;
+            return Err("ring ends inside");
         }
     }
 
@@ -135,25 +144,25 @@ fn clip_polygon(polygon: &Polygon<f64>, h: &HalfPlane, out: &mut Vec<Polygon<f64
     if let Some(shell) = whole_shell {
         // No crossing at all: the polygon is inside as it is.
         if !chains.is_empty() {
-            return None;
+            return Err("whole shell and crossings");
         }
         out.push(Polygon::new(shell, whole_holes));
-        return Some(());
+        return Ok(());
     }
     if !chains.is_empty() {
         crossings.sort_by(|a, b| a.u.total_cmp(&b.u));
         let mut next = vec![usize::MAX; chains.len()];
         for pair in crossings.chunks(2) {
             let [exit, entry] = pair else {
-                return None;
+                return Err("crossings do not alternate");
             };
             if !exit.exit || entry.exit || exit.u == entry.u {
-                return None;
+                return Err("crossings do not alternate");
             }
             next[exit.chain] = entry.chain;
         }
         if crossings.windows(2).any(|w| w[0].u == w[1].u) {
-            return None;
+            return Err("two crossings coincide");
         }
         let mut used = vec![false; chains.len()];
         for first in 0..chains.len() {
@@ -164,7 +173,7 @@ fn clip_polygon(polygon: &Polygon<f64>, h: &HalfPlane, out: &mut Vec<Polygon<f64
             let mut c = first;
             loop {
                 if used[c] || c == usize::MAX {
-                    return None;
+                    return Err("chains do not close");
                 }
                 used[c] = true;
                 ring.extend_from_slice(&chains[c]);
@@ -177,29 +186,72 @@ fn clip_polygon(polygon: &Polygon<f64>, h: &HalfPlane, out: &mut Vec<Polygon<f64
             if ring.first() == ring.last() {
                 ring.pop();
             }
-            if ring.len() < 3 {
-                continue;
+            // Where a hole touched its shell, the linked ring passes the touching point twice:
+            // split it there into a shell and a hole touching it, as OGC wants.
+            for mut piece in split_at_repeated_points(ring) {
+                if piece.len() < 3 {
+                    continue;
+                }
+                piece.push(piece[0]);
+                let piece = LineString(piece);
+                let area = signed_area2(&piece);
+                if area > 0.0 {
+                    shells.push(piece);
+                } else if area < 0.0 {
+                    whole_holes.push(piece);
+                }
             }
-            if let Some(&start) = ring.first() {
-                ring.push(start);
-            }
-            let ring = LineString(ring);
-            if signed_area2(&ring) <= 0.0 {
-                return None;
-            }
-            shells.push(ring);
+        }
+        if shells.is_empty() {
+            return Err("closed chains enclose nothing");
         }
     }
     let mut holes_of: Vec<Vec<LineString<f64>>> = vec![Vec::new(); shells.len()];
     for hole in whole_holes {
-        let p = hole.0[0];
-        let owner = shells.iter().position(|s| ring_contains(s, p))?;
+        // A hole may touch its shell (at a vertex, or a vertex of the hole on an edge of the
+        // shell), where the crossing test says either: the shell holding most of the hole's
+        // vertices is its owner.
+        let open = &hole.0[..hole.0.len() - 1];
+        let (owner, votes) = shells
+            .iter()
+            .map(|s| open.iter().filter(|v| ring_contains(s, **v)).count())
+            .enumerate()
+            .max_by_key(|&(i, votes)| (votes, std::cmp::Reverse(i)))
+            .ok_or("a hole but no shell")?;
+        if 2 * votes <= open.len() {
+            return Err("a hole lies in no shell");
+        }
         holes_of[owner].push(hole);
     }
     for (shell, holes) in shells.into_iter().zip(holes_of) {
         out.push(Polygon::new(shell, holes));
     }
-    Some(())
+    Ok(())
+}
+
+/// Splits an open ring that visits a point more than once into simple loops (open rings).
+fn split_at_repeated_points(ring: Vec<Coord<f64>>) -> Vec<Vec<Coord<f64>>> {
+    let mut seen: HashMap<(u64, u64), usize> = HashMap::with_capacity(ring.len());
+    let mut stack: Vec<Coord<f64>> = Vec::with_capacity(ring.len());
+    let mut loops = Vec::new();
+    for p in ring {
+        let key = (p.x.to_bits(), p.y.to_bits());
+        if let Some(&at) = seen.get(&key) {
+            let inner: Vec<Coord<f64>> = stack.drain(at + 1..).collect();
+            for q in &inner {
+                seen.remove(&(q.x.to_bits(), q.y.to_bits()));
+            }
+            let mut closed_loop = Vec::with_capacity(inner.len() + 1);
+            closed_loop.push(p);
+            closed_loop.extend(inner);
+            loops.push(closed_loop);
+        } else {
+            seen.insert(key, stack.len());
+            stack.push(p);
+        }
+    }
+    loops.push(stack);
+    loops
 }
 
 fn crossing(p: Coord<f64>, q: Coord<f64>, fp: f64, fq: f64) -> Coord<f64> {
@@ -313,7 +365,37 @@ mod tests {
     }
 
     #[test]
+    fn a_hole_touching_its_shell_stays_a_touching_hole_after_a_cut() {
+        // square 0..4 with a triangular hole whose corner touches the bottom edge at (2, 0)
+        let parent = MultiPolygon(vec![polygon!(
+            exterior: [(x: 0., y: 0.), (x: 2., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 0., y: 0.)],
+            interiors: [[(x: 2., y: 0.), (x: 1., y: 2.), (x: 3., y: 2.), (x: 2., y: 0.)]],
+        )]);
+        assert!(parent.is_valid(), "{:?}", parent.validation_errors());
+        // cut through the hole: the part below y = 1.5 contains the touching point
+        let below = HalfPlane {
+            origin: Coord { x: 0., y: 0. },
+            nx: 0.,
+            ny: 1.,
+            c: 1.5,
+        };
+        let cut = clip_to_half_planes(&parent, &[below]).unwrap();
+        assert!(cut.is_valid(), "{:?} {:?}", cut, cut.validation_errors());
+        assert!((cut.unsigned_area() - (6.0 - 1.125)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rings_visiting_a_point_twice_are_split_into_loops() {
+        let c = |x: f64, y: f64| Coord { x, y };
+        let ring = vec![c(0., 0.), c(2., 0.), c(1., 1.), c(2., 2.), c(0., 2.), c(1., 1.)];
+        let loops = split_at_repeated_points(ring);
+        assert_eq!(loops.len(), 2);
+        assert_eq!(loops[0], vec![c(1., 1.), c(2., 2.), c(0., 2.)]);
+        assert_eq!(loops[1], vec![c(0., 0.), c(2., 0.), c(1., 1.)]);
+    }
+
+    #[test]
     fn a_vertex_on_the_line_is_left_to_the_fallback() {
-        assert!(clip_to_half_planes(&u_shape_with_hole(), &[half_plane_x_at_most(1.0)]).is_none());
+        assert!(clip_to_half_planes(&u_shape_with_hole(), &[half_plane_x_at_most(1.0)]).is_err());
     }
 }

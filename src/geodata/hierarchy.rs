@@ -57,8 +57,8 @@ pub(crate) const NATIONAL: Profile = Profile {
     grids_in_district: None,
     micro_grids_per_grid: None,
     upper: Params {
-        samples_per_child: 48,
-        iterations: 6,
+        samples_per_child: 32,
+        iterations: 5,
         balance: true,
     },
     grids: Params {

@@ -175,9 +175,9 @@ fn plan_district(
     }
     let mut attributes = Map::new();
     attributes.insert("source".to_owned(), Value::from(source));
+    attributes.insert("repaired".to_owned(), Value::from(!repairs.is_empty()));
     if !repairs.is_empty() {
         tracing::debug!(code = %district.code, ?repairs, "district outline repaired");
-        attributes.insert("repairs".to_owned(), Value::from(repairs));
     }
     Ok(DistrictPlan {
         code: district.code.clone(),

@@ -12,7 +12,8 @@
 //!    radical axis (the perpendicular bisector when powers are equal) towards every nearby seed,
 //!    nearest first. Only seeds that can still reach the cell are used: once the next seed is so
 //!    far that its axis lies beyond the farthest corner of the cell, no later one can cut it, so
-//!    large sibling counts cost `n log n`, not `n²` (seeds come from an R-tree above 64 siblings).
+//!    large sibling counts cost `n log n`, not `n²` (seeds come from an R-tree above 64 siblings;
+//!    samples find their seed through it above 256).
 //! 4. A cell wholly inside the parent is the child as it is; otherwise the child is the parent
 //!    cut by the half-planes that shaped the cell (see [`super::clip`]: exact to the last bits, so
 //!    siblings' areas add up to the parent's), or in a degenerate case the cell intersected with
@@ -31,8 +32,11 @@ use super::clip::{clip_to_half_planes, HalfPlane};
 use super::locate::Locator;
 use super::rng::SplitMix64;
 
-/// Above this many siblings, neighbours come from an R-tree instead of a full sort.
-const BRUTE_FORCE_MAX: usize = 64;
+/// Above this many siblings, a cell's neighbours come from an R-tree instead of a full sort.
+const CELL_SORT_MAX: usize = 64;
+/// Above this many siblings, samples find their seed through the R-tree instead of a scan
+/// (an R-tree query costs about as much as scanning a few hundred seeds).
+const ASSIGN_SCAN_MAX: usize = 256;
 /// How close two seeds' powers may be driven relative to their squared distance; below 1 keeps
 /// every seed strictly inside its own cell.
 const POWER_LIMIT: f64 = 0.5;
@@ -131,8 +135,8 @@ impl Diagram {
         dx * dx + dy * dy
     }
 
-    fn tree(&self) -> Option<RTree<Indexed>> {
-        (self.seeds.len() > BRUTE_FORCE_MAX).then(|| {
+    fn tree(&self, above: usize) -> Option<RTree<Indexed>> {
+        (self.seeds.len() > above).then(|| {
             RTree::bulk_load(
                 self.seeds
                     .iter()
@@ -181,7 +185,7 @@ impl Diagram {
         rng: &mut SplitMix64,
     ) {
         let n = self.seeds.len();
-        let tree = self.tree();
+        let tree = self.tree(ASSIGN_SCAN_MAX);
         let max_power = self.power.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut count = vec![0usize; n];
         let mut sum = vec![(0.0f64, 0.0f64); n];
@@ -258,7 +262,7 @@ impl Diagram {
                 *factor = factor.min(allowed / dw);
             }
         };
-        match self.tree() {
+        match self.tree(CELL_SORT_MAX) {
             None => {
                 for i in 0..n {
                     for j in i + 1..n {
@@ -307,11 +311,15 @@ impl Diagram {
         for (i, (cell, planes)) in cells.into_iter().enumerate() {
             let mut child = if locator.contains_convex(&cell) {
                 MultiPolygon(vec![Polygon::new(LineString(closed(cell)), vec![])])
-            } else if let Some(cut) = clip_to_half_planes(parent, &planes) {
-                cut
             } else {
-                let cell = Polygon::new(LineString(closed(cell)), vec![]);
-                cell.intersection(parent).orient(Direction::Default)
+                match clip_to_half_planes(parent, &planes) {
+                    Ok(cut) => cut,
+                    Err(reason) => {
+                        tracing::debug!(seed = ?self.seeds[i], reason, "degenerate cut: intersecting with BooleanOps");
+                        let cell = Polygon::new(LineString(closed(cell)), vec![]);
+                        cell.intersection(parent).orient(Direction::Default)
+                    }
+                }
             };
             child.0.retain(|p| p.unsigned_area() > 0.0);
             if child.0.is_empty() {
@@ -331,7 +339,7 @@ impl Diagram {
     /// a seed lies outside its own cell.
     fn cells(&self, frame: &[Coord<f64>]) -> Option<Vec<Cell>> {
         let n = self.seeds.len();
-        let tree = self.tree();
+        let tree = self.tree(CELL_SORT_MAX);
         let max_power = self.power.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut cells = Vec::with_capacity(n);
         let mut order: Vec<(f64, usize)> = Vec::with_capacity(n);

@@ -122,25 +122,31 @@ pub(crate) struct OutlineFeature {
     pub geometry: MultiPolygon<f64>,
 }
 
-/// The features of a GeoJSON FeatureCollection of (multi)polygons; features without geometry
-/// are skipped.
+/// The features of a GeoJSON FeatureCollection of (multi)polygons, plain or in ECharts'
+/// compressed "UTF8Encoding" form; features without geometry or with an empty one are skipped.
 pub(crate) fn read_outlines(bytes: &[u8], what: &str) -> anyhow::Result<Vec<OutlineFeature>> {
     let collection: FeatureCollection =
         serde_json::from_slice(bytes).with_context(|| format!("parsing {what}"))?;
     let mut out = Vec::with_capacity(collection.features.len());
+    let scale = collection
+        .utf8_encoding
+        .then_some(collection.utf8_scale.unwrap_or(1024.0));
     for (i, feature) in collection.features.into_iter().enumerate() {
         let id = feature.id.map(|id| id.to_string());
         let name = feature.properties.and_then(|p| p.name).unwrap_or_default();
         let Some(geometry) = feature.geometry else {
             continue;
         };
-        let geometry = geometry.into_multi_polygon().with_context(|| {
+        let geometry = geometry.into_multi_polygon(scale).with_context(|| {
             format!(
                 "{what}: feature {i} ({} {name})",
                 id.as_deref().unwrap_or("no id")
             )
         })?;
-        out.push(OutlineFeature { id, name, geometry });
+        // 蓟州区 (120119) ships as `"coordinates": []`: no outline rather than an empty one.
+        if !geometry.0.is_empty() {
+            out.push(OutlineFeature { id, name, geometry });
+        }
     }
     Ok(out)
 }
@@ -178,9 +184,11 @@ pub(crate) fn read_outline_tarball(
 pub enum MatchedBy {
     /// The feature id is the district code.
     Code,
-    /// The feature's name (or its name without the final 县/市/区) is that of exactly one
-    /// district without an outline in the same city; the code changed since the outline was
-    /// drawn (e.g. a county that became a district), or the feature has no id.
+    /// The feature id is an old code that became this one (see `RENAMED`).
+    Renamed,
+    /// The feature's name, or a regular renaming of it (潜山县 → 潜山市, 沙县 → 沙县区,
+    /// 横县 → 横州市), is that of exactly one district without an outline in the same city: the
+    /// code changed since the outline was drawn, or the feature has no id.
     NameInCity,
     /// As above, within the province (the district moved to another city, e.g. 莱芜 → 济南).
     NameInProvince,
@@ -190,6 +198,7 @@ impl fmt::Display for MatchedBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             MatchedBy::Code => "code",
+            MatchedBy::Renamed => "renamed code",
             MatchedBy::NameInCity => "name in city",
             MatchedBy::NameInProvince => "name in province",
         })
@@ -291,9 +300,26 @@ pub(crate) fn match_outlines(
         }
     }
 
-    // Pass 2: names, within the city, then within the province.
+    // Pass 2: renamed codes, then names within the city, then within the province.
     for (fi, f) in pending {
         let source = describe(&files[fi].0, &f);
+        let renamed = f.id.as_deref().and_then(|id| {
+            RENAMED
+                .iter()
+                .find(|(old, new)| *old == id && !claimed.contains(*new))
+                .and_then(|(_, new)| by_code.get(new))
+        });
+        if let Some(d) = renamed {
+            claimed.insert(d.code.clone());
+            result.outlines.push(DistrictOutline {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                outline: f.geometry,
+                matched_by: MatchedBy::Renamed,
+                source,
+            });
+            continue;
+        }
         let id_city =
             f.id.as_deref()
                 .filter(|id| id.len() == 6 && id.bytes().all(|b| b.is_ascii_digit()))
@@ -341,8 +367,24 @@ fn describe(file: &str, f: &OutlineFeature) -> String {
     )
 }
 
+/// One-to-one renamings since the outlines were drawn whose names follow no pattern
+/// (old code, new code), from the State Council's approvals 2017–2020.
+const RENAMED: [(&str, &str); 10] = [
+    ("130526", "130505"), // 任县 → 任泽区
+    ("140227", "140215"), // 大同县 → 云州区
+    ("140421", "140404"), // 长治县 → 上党区
+    ("340221", "340210"), // 芜湖县 → 湾沚区
+    ("360421", "360404"), // 九江县 → 柴桑区
+    ("361121", "361104"), // 上饶县 → 广信区
+    ("371202", "370116"), // 莱城区 → 莱芜区
+    ("430221", "430212"), // 株洲县 → 渌口区
+    ("511521", "511504"), // 宜宾县 → 叙州区
+    ("542421", "540602"), // 那曲县 → 色尼区
+];
+
 /// The one unclaimed district under `prefix` called `name`, or failing that the one whose name
-/// without its final 县/市/区 is the same (潜山县 → 潜山市).
+/// is a regular renaming of it: the same without the final 县/市/区 (潜山县 → 潜山市), the name
+/// with 区 added (沙县 → 沙县区), or 县 becoming 州市 (横县 → 横州市).
 fn find_by_name<'a>(
     districts: &'a [Division],
     claimed: &HashSet<String>,
@@ -362,11 +404,14 @@ fn find_by_name<'a>(
         return None;
     }
     let stem = name_stem(name);
-    if stem.chars().count() < 2 {
-        return None;
-    }
+    let with_zhou = format!("{stem}州");
     let similar: Vec<&Division> = candidates()
-        .filter(|d| name_stem(&d.name) == stem)
+        .filter(|d| {
+            let other = name_stem(&d.name);
+            (other == stem && stem.chars().count() >= 2)
+                || other == name
+                || (name.ends_with('县') && other == with_zhou)
+        })
         .collect();
     match similar.as_slice() {
         [d] => Some(d),
@@ -381,6 +426,11 @@ fn name_stem(name: &str) -> &str {
 #[derive(Deserialize)]
 struct FeatureCollection {
     features: Vec<Feature>,
+    /// ECharts' compressed variant: rings are strings (see [`decode_ring`]).
+    #[serde(rename = "UTF8Encoding", default)]
+    utf8_encoding: bool,
+    #[serde(rename = "UTF8Scale", default)]
+    utf8_scale: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -420,11 +470,15 @@ struct Geometry {
     #[serde(rename = "type")]
     kind: String,
     coordinates: Nested,
+    #[serde(rename = "encodeOffsets", default)]
+    encode_offsets: Option<Nested>,
 }
 
-/// GeoJSON coordinates of any depth, read without an intermediate `serde_json::Value`.
+/// GeoJSON coordinates of any depth (or ECharts' encoded ring strings), read without an
+/// intermediate `serde_json::Value`.
 enum Nested {
     Number(f64),
+    Text(String),
     List(Vec<Nested>),
 }
 
@@ -434,7 +488,7 @@ impl<'de> Deserialize<'de> for Nested {
         impl<'de> Visitor<'de> for NestedVisitor {
             type Value = Nested;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a number or an array of coordinates")
+                f.write_str("a number, a string or an array of coordinates")
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Nested, E> {
                 Ok(Nested::Number(v))
@@ -444,6 +498,12 @@ impl<'de> Deserialize<'de> for Nested {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Nested, E> {
                 Ok(Nested::Number(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Nested, E> {
+                Ok(Nested::Text(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Nested, E> {
+                Ok(Nested::Text(v))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Nested, A::Error> {
                 let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
@@ -458,45 +518,116 @@ impl<'de> Deserialize<'de> for Nested {
 }
 
 impl Geometry {
-    fn into_multi_polygon(self) -> anyhow::Result<MultiPolygon<f64>> {
+    /// `scale`: the quantisation of ECharts-encoded files, `None` for plain GeoJSON.
+    fn into_multi_polygon(self, scale: Option<f64>) -> anyhow::Result<MultiPolygon<f64>> {
+        let encoding = match scale {
+            Some(scale) => Some((
+                scale,
+                self.encode_offsets
+                    .ok_or_else(|| anyhow!("encoded geometry without encodeOffsets"))?,
+            )),
+            None => None,
+        };
         match self.kind.as_str() {
             "Polygon" => Ok(MultiPolygon(
-                polygon(self.coordinates)?.into_iter().collect(),
+                polygon(self.coordinates, encoding)?.into_iter().collect(),
             )),
             // Some files hold empty polygons (`[]`) inside a MultiPolygon: they are skipped.
             "MultiPolygon" => {
-                let mut polygons = Vec::new();
-                for p in list(self.coordinates, "multipolygon")? {
-                    polygons.extend(polygon(p)?);
+                let polygons = list(self.coordinates, "multipolygon")?;
+                let mut offsets = per_item(encoding, polygons.len())?;
+                let mut out = Vec::new();
+                for p in polygons {
+                    let encoding = offsets
+                        .as_mut()
+                        .and_then(|(scale, o)| o.next().map(|o| (*scale, o)));
+                    out.extend(polygon(p, encoding)?);
                 }
-                Ok(MultiPolygon(polygons))
+                Ok(MultiPolygon(out))
             }
             other => bail!("geometry type {other}: expected Polygon or MultiPolygon"),
         }
     }
 }
 
+/// Splits encodeOffsets into one entry per polygon or ring.
+fn per_item(
+    encoding: Option<(f64, Nested)>,
+    count: usize,
+) -> anyhow::Result<Option<(f64, std::vec::IntoIter<Nested>)>> {
+    let Some((scale, offsets)) = encoding else {
+        return Ok(None);
+    };
+    let offsets = list(offsets, "encodeOffsets")?;
+    if offsets.len() != count {
+        bail!("{} encodeOffsets for {count} items", offsets.len());
+    }
+    Ok(Some((scale, offsets.into_iter())))
+}
+
 fn list(n: Nested, what: &str) -> anyhow::Result<Vec<Nested>> {
     match n {
         Nested::List(items) => Ok(items),
         Nested::Number(_) => Err(anyhow!("expected an array for a {what}, found a number")),
+        Nested::Text(_) => Err(anyhow!("expected an array for a {what}, found a string")),
     }
 }
 
 /// `None` for a polygon without rings.
-fn polygon(n: Nested) -> anyhow::Result<Option<Polygon<f64>>> {
-    let mut rings = list(n, "polygon")?.into_iter().map(|r| {
-        list(r, "ring")?
-            .into_iter()
-            .map(position)
-            .collect::<anyhow::Result<Vec<Coord<f64>>>>()
-            .map(LineString)
-    });
-    let Some(exterior) = rings.next().transpose()? else {
+fn polygon(n: Nested, encoding: Option<(f64, Nested)>) -> anyhow::Result<Option<Polygon<f64>>> {
+    let rings = list(n, "polygon")?;
+    let mut offsets = per_item(encoding, rings.len())?;
+    let mut decoded = Vec::with_capacity(rings.len());
+    for r in rings {
+        let origin = offsets
+            .as_mut()
+            .and_then(|(scale, o)| o.next().map(|o| (*scale, o)));
+        let ring = match (r, origin) {
+            (Nested::Text(text), Some((scale, origin))) => decode_ring(&text, origin, scale)?,
+            (Nested::Text(_), None) => bail!("encoded ring in a file not marked UTF8Encoding"),
+            (r, _) => LineString(
+                list(r, "ring")?
+                    .into_iter()
+                    .map(position)
+                    .collect::<anyhow::Result<Vec<Coord<f64>>>>()?,
+            ),
+        };
+        decoded.push(ring);
+    }
+    let mut rings = decoded.into_iter();
+    let Some(exterior) = rings.next() else {
         return Ok(None);
     };
-    let interiors = rings.collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Some(Polygon::new(exterior, interiors)))
+    Ok(Some(Polygon::new(exterior, rings.collect())))
+}
+
+/// One ring of ECharts' "UTF8Encoding" (echarts `decodePolygon`): pairs of UTF-16 code units,
+/// each minus 64, zig-zag decoded, are deltas from the previous point, starting at `origin`;
+/// coordinates are the integers divided by `scale` (1024).
+fn decode_ring(text: &str, origin: Nested, scale: f64) -> anyhow::Result<LineString<f64>> {
+    let origin = list(origin, "encodeOffsets")?;
+    let (mut x, mut y) = match origin.as_slice() {
+        [Nested::Number(x), Nested::Number(y), ..] => (*x as i64, *y as i64),
+        _ => bail!("encodeOffsets must be pairs of numbers"),
+    };
+    let units: Vec<u16> = text.encode_utf16().collect();
+    if units.len() % 2 != 0 {
+        bail!("encoded ring has an odd number of characters");
+    }
+    let zigzag = |u: u16| {
+        let v = i64::from(u) - 64;
+        (v >> 1) ^ -(v & 1)
+    };
+    let mut coords = Vec::with_capacity(units.len() / 2);
+    for pair in units.chunks(2) {
+        x += zigzag(pair[0]);
+        y += zigzag(pair[1]);
+        coords.push(Coord {
+            x: x as f64 / scale,
+            y: y as f64 / scale,
+        });
+    }
+    Ok(LineString(coords))
 }
 
 fn position(n: Nested) -> anyhow::Result<Coord<f64>> {
@@ -536,6 +667,9 @@ mod tests {
             division("130921", "沧县"),
             division("370117", "钢城区"),
             division("350203", "思明区"),
+            division("350405", "沙县区"),
+            division("450181", "横州市"),
+            division("361104", "广信区"),
         ];
         let files = vec![
             (
@@ -552,6 +686,14 @@ mod tests {
             (
                 "lai2_wu2.geojson".to_owned(),
                 vec![feature(Some("371203"), "钢城区")],
+            ),
+            (
+                "misc.geojson".to_owned(),
+                vec![
+                    feature(Some("350427"), "沙县"),
+                    feature(Some("450127"), "横县"),
+                    feature(Some("361121"), "上饶县"),
+                ],
             ),
             (
                 "xia4_men2.geojson".to_owned(),
@@ -572,7 +714,10 @@ mod tests {
                 ("340209", MatchedBy::NameInCity),
                 ("340882", MatchedBy::NameInCity),
                 ("350203", MatchedBy::Code),
+                ("350405", MatchedBy::NameInCity),
+                ("361104", MatchedBy::Renamed),
                 ("370117", MatchedBy::NameInProvince),
+                ("450181", MatchedBy::NameInCity),
             ]
         );
         assert_eq!(
@@ -580,6 +725,26 @@ mod tests {
             vec!["xia4_men2.geojson: 金門縣 (no id)".to_owned()]
         );
         assert_eq!(m.without_outline, vec!["130105 新华区".to_owned()]);
+    }
+
+    #[test]
+    fn echarts_encoded_rings_are_decoded() {
+        // 黄浦区, Shanghai, as china-city-districts.tgz ships it.
+        let text = r#"{"type":"FeatureCollection","UTF8Encoding":true,"features":[
+            {"id":"310101","type":"Feature","properties":{"name":"黄浦区"},"geometry":{"type":"Polygon",
+             "coordinates":["@@AHV@BDCPEPLENFHCJHFBNCAGBGXWFIBGCGMUKKCCcGCDGBALCPIAAPGR"],
+             "encodeOffsets":[[124373,31970]]}},
+            {"id":"x","type":"Feature","properties":{"name":"m"},"geometry":{"type":"MultiPolygon",
+             "coordinates":[["@@AHV@BD"],[]],"encodeOffsets":[[[124373,31970]],[]]}}
+        ]}"#;
+        let f = read_outlines(text.as_bytes(), "test").unwrap();
+        let ring = &f[0].geometry.0[0].exterior().0;
+        assert_eq!(ring.len(), 29);
+        assert_eq!(ring[0], Coord { x: 121.4580078125, y: 31.220703125 });
+        assert_eq!(ring[1], Coord { x: 121.45703125, y: 31.224609375 });
+        assert_eq!(ring[3], Coord { x: 121.46875, y: 31.2265625 });
+        assert_eq!(ring[28], ring[0]);
+        assert_eq!(f[1].geometry.0.len(), 1);
     }
 
     #[test]

@@ -163,14 +163,26 @@ impl Gcj02 {
 }
 
 impl Bd09 {
+    /// The published BD-09 → GCJ-02 formula is only an approximate inverse (off by up to about
+    /// 1e-6 degrees); a few fixed-point steps against the forward formula make it exact to 1e-10.
     pub fn to_gcj02(self) -> Gcj02 {
         let (x, y) = (self.lon - 0.0065, self.lat - 0.006);
         let z = (x * x + y * y).sqrt() - 0.00002 * (y * BD_X_PI).sin();
         let theta = y.atan2(x) - 0.000003 * (x * BD_X_PI).cos();
-        Gcj02 {
+        let mut guess = Gcj02 {
             lon: z * theta.cos(),
             lat: z * theta.sin(),
+        };
+        for _ in 0..10 {
+            let there = guess.to_bd09();
+            let (d_lon, d_lat) = (there.lon - self.lon, there.lat - self.lat);
+            guess.lon -= d_lon;
+            guess.lat -= d_lat;
+            if d_lon.abs() < 1e-10 && d_lat.abs() < 1e-10 {
+                break;
+            }
         }
+        guess
     }
 }
 

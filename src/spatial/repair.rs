@@ -64,14 +64,27 @@ pub fn repair(mp: &MultiPolygon<f64>) -> (MultiPolygon<f64>, Vec<String>) {
     }
     let cleaned = MultiPolygon(polygons);
 
-    let problems = cleaned.validation_errors();
-    if problems.is_empty() {
+    // geo's relate machinery gives undefined results (and logs warnings) on rings without a
+    // definite orientation: those go straight to the rebuild.
+    let folded = folded_rings(&cleaned);
+    let reasons: Vec<String> = if folded.is_empty() {
+        cleaned
+            .validation_errors()
+            .iter()
+            .map(|p| p.to_string())
+            .collect()
+    } else {
+        folded
+            .iter()
+            .map(|(pi, ri)| format!("polygon {pi} ring {ri} folds back on itself"))
+            .collect()
+    };
+    if reasons.is_empty() {
         return (cleaned, changes);
     }
     let before = cleaned.unsigned_area();
     let rebuilt = rebuild(&cleaned);
     let after = rebuilt.unsigned_area();
-    let reasons: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
     changes.push(format!(
         "rebuilt the geometry from its rings (non-zero winding, overlapping parts merged) because {}; \
          {} polygon(s) became {}, area {} became {}",
@@ -100,6 +113,7 @@ pub fn validity_problems(mp: &MultiPolygon<f64>) -> Vec<(String, String)> {
     let mut finite_index = Vec::new();
     for (pi, polygon) in mp.0.iter().enumerate() {
         let mut all_finite = true;
+        let mut folded = false;
         for (ri, ring) in rings(polygon).enumerate() {
             for (k, c) in ring.0.iter().enumerate() {
                 if !(c.x.is_finite() && c.y.is_finite()) {
@@ -129,10 +143,18 @@ pub fn validity_problems(mp: &MultiPolygon<f64>) -> Vec<(String, String)> {
                 }
                 if all_finite && ring.0.len() >= 4 && is_collinear(&ring.0) {
                     problems.push((at(pi, ri, *first), "ring has zero area".to_owned()));
+                } else if all_finite && first == last && ring.winding_order().is_none() {
+                    folded = true;
+                    let near = first_self_intersection(ring).unwrap_or(*first);
+                    problems.push((
+                        at(pi, ri, near),
+                        "ring folds back on itself (it has no definite orientation)".to_owned(),
+                    ));
                 }
             }
         }
-        if all_finite {
+        // As for non-finite points, geo's topology checks are undefined on folded rings.
+        if all_finite && !folded {
             finite.push(polygon.clone());
             finite_index.push(pi);
         }
@@ -325,6 +347,20 @@ fn rebuild(mp: &MultiPolygon<f64>) -> MultiPolygon<f64> {
         MultiPolygon(pieces).boolean_op_with_fill_rule(&empty, OpType::Union, FillRule::NonZero);
     let mut out = merged.orient(Direction::Default);
     out.0.retain(|p| p.unsigned_area() > 0.0);
+    out
+}
+
+/// (polygon, ring) of every ring without a definite orientation: after repeated points are gone
+/// and collinear rings dropped, only a ring that folds back on itself at its extreme point.
+fn folded_rings(mp: &MultiPolygon<f64>) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (pi, polygon) in mp.0.iter().enumerate() {
+        for (ri, ring) in rings(polygon).enumerate() {
+            if ring.winding_order().is_none() {
+                out.push((pi, ri));
+            }
+        }
+    }
     out
 }
 
@@ -542,6 +578,20 @@ mod tests {
             changes.iter().any(|c| c.starts_with("polygon 0: dropped")),
             "{changes:?}"
         );
+    }
+
+    #[test]
+    fn a_ring_folding_back_at_its_corner_is_reported_and_rebuilt() {
+        // a spike from the lowest-left corner out to (-1, 0) and back
+        let spiked = MultiPolygon(vec![polygon![
+            (x: 0., y: 0.), (x: -1., y: 0.), (x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.), (x: 0., y: 0.)
+        ]]);
+        let problems = validity_problems(&spiked);
+        assert!(problems.iter().any(|(_, w)| w.contains("folds back")), "{problems:?}");
+        let (fixed, changes) = repair(&spiked);
+        assert!(changes.iter().any(|c| c.contains("folds back")), "{changes:?}");
+        assert!(fixed.is_valid());
+        assert!((fixed.unsigned_area() - 1.0).abs() < 1e-9);
     }
 
     #[test]

@@ -89,6 +89,13 @@ async fn mark_as_geopackage(pool: &SqlitePool) -> Result<(), StoreError> {
             .execute(pool)
             .await?;
     }
+    // In WAL mode the new header lives in the -wal file until a checkpoint; GDAL reads the
+    // header bytes of the main file to recognise a GeoPackage, so write them there now.
+    if application_id != GPKG_APPLICATION_ID || user_version != GPKG_USER_VERSION {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await?;
+    }
     Ok(())
 }
 

@@ -177,34 +177,37 @@ fn feature(code: &str, name: &str, geometry: Value) -> Value {
 /// (south/north), each community in two grids (west/east), each grid in two micro-grids
 /// (south/north). Codes ascend west→east and south→north.
 pub fn fixture_units() -> Value {
-    let mut features = vec![feature("350203", "思明区", rect(118.0, 24.0, 118.4, 24.4))];
-    for (s, sx) in [(1, 118.0), (2, 118.2)] {
+    // Coordinates in tenths of a degree, divided once, so that shared edges are bit-identical.
+    let t = |tenths: i32| f64::from(tenths) / 10.0;
+    let r = |x0: i32, y0: i32, x1: i32, y1: i32| rect(t(x0), t(y0), t(x1), t(y1));
+    let mut features = vec![feature("350203", "思明区", r(1180, 240, 1184, 244))];
+    for (s, sx) in [(1, 1180), (2, 1182)] {
         let street = format!("350203{s:03}");
         features.push(feature(
             &street,
             &format!("街道{s}"),
-            rect(sx, 24.0, sx + 0.2, 24.4),
+            r(sx, 240, sx + 2, 244),
         ));
-        for (c, cy) in [(1, 24.0), (2, 24.2)] {
+        for (c, cy) in [(1, 240), (2, 242)] {
             let community = format!("{street}{c:03}");
             features.push(feature(
                 &community,
                 &format!("社区{s}-{c}"),
-                rect(sx, cy, sx + 0.2, cy + 0.2),
+                r(sx, cy, sx + 2, cy + 2),
             ));
-            for (g, gx) in [(1, sx), (2, sx + 0.1)] {
+            for (g, gx) in [(1, sx), (2, sx + 1)] {
                 let grid = format!("{community}{g:03}");
                 features.push(feature(
                     &grid,
                     &format!("网格{s}-{c}-{g}"),
-                    rect(gx, cy, gx + 0.1, cy + 0.2),
+                    r(gx, cy, gx + 1, cy + 2),
                 ));
-                for (m, my) in [(1, cy), (2, cy + 0.1)] {
+                for (m, my) in [(1, cy), (2, cy + 1)] {
                     let micro = format!("{grid}{m:02}");
                     features.push(feature(
                         &micro,
                         &format!("微网格{s}-{c}-{g}-{m}"),
-                        rect(gx, my, gx + 0.1, my + 0.1),
+                        r(gx, my, gx + 1, my + 1),
                     ));
                 }
             }

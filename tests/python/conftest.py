@@ -20,9 +20,10 @@ def free_port():
 
 
 class Service:
-    def __init__(self, base, proc):
+    def __init__(self, base, proc, database):
         self.base = base
         self.proc = proc
+        self.database = database
 
     def get(self, path, **kw):
         return requests.get(self.base + path, timeout=60, **kw)
@@ -47,7 +48,7 @@ def start(database_url, extra_env=None):
             raise RuntimeError(f"wangge exited with {proc.returncode}")
         try:
             if requests.get(base + "/readyz", timeout=2).status_code == 200:
-                return Service(base, proc)
+                return Service(base, proc, database_url)
         except requests.RequestException:
             pass
         time.sleep(0.2)

@@ -65,7 +65,7 @@ def test_100k_random_points_agree_with_shapely(service):
     points = [(rng.uniform(minx - pad, maxx + pad), rng.uniform(miny - pad, maxy + pad))
               for _ in range(100_000)]
     wrong, covered = compare(service, points)
-    assert covered > 50_000, "most random points should fall inside the district"
+    assert covered > 30_000, "many random points should fall inside the district"
     assert not wrong, f"{len(wrong)} disagreements, e.g. {wrong[:5]}"
 
 

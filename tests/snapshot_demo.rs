@@ -1,0 +1,75 @@
+//! The locator's fast path agrees with a brute-force scan of every leaf on the demo data, at every
+//! vertex and edge midpoint (where shared-edge rules bite) and on a lattice of points.
+
+use wangge::spatial::prepared::PreparedPolygon;
+use wangge::spatial::{AssignRules, Match, Snapshot};
+use wangge::units::geojson::read_drafts;
+
+fn demo() -> Snapshot {
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/geodata/siming.geojson"
+    ))
+    .unwrap();
+    let (drafts, problems) = read_drafts(&text).unwrap();
+    assert!(problems.is_empty());
+    let now = chrono::Utc::now();
+    Snapshot::build(
+        drafts.into_iter().map(|d| d.into_unit(now)).collect(),
+        1,
+        AssignRules::default(),
+    )
+}
+
+#[test]
+fn fast_path_equals_brute_force_on_vertices_midpoints_and_lattice() {
+    let snap = demo();
+    let leaves: Vec<(u32, PreparedPolygon)> = (0..snap.len() as u32)
+        .filter(|&i| snap.children_of(i).is_empty())
+        .map(|i| (i, PreparedPolygon::new(&snap.unit(i).geometry)))
+        .collect();
+    let brute = |x: f64, y: f64| leaves.iter().find(|(_, p)| p.covers(x, y)).map(|(i, _)| *i);
+    let mut points = Vec::new();
+    for (_, p) in &leaves {
+        for (a, b) in p.segments() {
+            points.push((a[0], a[1]));
+            points.push(((a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0));
+        }
+    }
+    let bbox = leaves
+        .iter()
+        .fold(wangge::spatial::Bbox::EMPTY, |acc, (_, p)| {
+            acc.union(&p.bbox)
+        });
+    for i in 0..200 {
+        for j in 0..200 {
+            points.push((
+                bbox.min_x + (bbox.max_x - bbox.min_x) * i as f64 / 199.0,
+                bbox.min_y + (bbox.max_y - bbox.min_y) * j as f64 / 199.0,
+            ));
+        }
+    }
+    let mut wrong = Vec::new();
+    for &(x, y) in &points {
+        let a = snap.assign(x, y);
+        let fast = (a.matched == Match::Inside)
+            .then(|| a.unit_index())
+            .flatten();
+        let slow = brute(x, y);
+        if fast != slow {
+            wrong.push((
+                x,
+                y,
+                fast.map(|i| snap.unit(i).code.to_string()),
+                slow.map(|i| snap.unit(i).code.to_string()),
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} differ, e.g. {:?}",
+        wrong.len(),
+        points.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+}
