@@ -1,7 +1,7 @@
 //! One typed configuration: command-line flags, each also readable from the environment, with
 //! defaults that run the demo on the embedded store.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use clap::Args;
@@ -32,11 +32,6 @@ pub struct Config {
     #[arg(long, env = "WANGGE_OVERLAP_TOLERANCE_M2", default_value_t = 1.0)]
     pub overlap_tolerance_m2: f64,
 
-    /// Bearer token that authorises unit imports over HTTP until accounts exist; unset disables
-    /// HTTP imports (the command line always works).
-    #[arg(long, env = "WANGGE_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Option<String>,
-
     /// Largest request body accepted by ordinary endpoints, in bytes.
     #[arg(long, env = "WANGGE_MAX_BODY", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -52,6 +47,77 @@ pub struct Config {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "WANGGE_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+
+    /// Memory for cached vector tiles, in MiB; the least recently used tiles go first.
+    #[arg(long, env = "WANGGE_TILE_CACHE_MIB", default_value_t = 256)]
+    pub tile_cache_mib: usize,
+
+    /// First zoom of each level in the `units` tiles (levels left out keep their default).
+    #[arg(
+        long,
+        env = "WANGGE_TILE_MIN_ZOOMS",
+        default_value = "district=8,street=11,community=13,grid=14,micro_grid=16"
+    )]
+    pub tile_min_zooms: crate::maps::LevelZooms,
+
+    /// Deepest zoom served (at most 22).
+    #[arg(long, env = "WANGGE_TILE_MAX_ZOOM", default_value_t = 22,
+          value_parser = clap::value_parser!(u8).range(0..=22))]
+    pub tile_max_zoom: u8,
+
+    /// The URL clients reach the service under, for TileJSON tile URLs (e.g.
+    /// https://maps.example.org); default: taken from each request's Host header. An `https://`
+    /// URL also makes session cookies Secure and turns on HSTS.
+    #[arg(long, env = "WANGGE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Reverse proxies (comma-separated addresses) whose X-Forwarded-For and X-Forwarded-Proto
+    /// headers are believed; from anyone else those headers are ignored.
+    #[arg(long, env = "WANGGE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Other origins (comma-separated, e.g. https://app.example.org) whose browser pages may call
+    /// the API with API tokens (CORS); none by default: the web front end is same-origin.
+    #[arg(long, env = "WANGGE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Web sessions end this many hours after sign-in.
+    #[arg(long, env = "WANGGE_SESSION_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub session_hours: u32,
+
+    /// Longest lifetime of an API token, in days (tokens are issued for 90 days unless asked).
+    #[arg(long, env = "WANGGE_TOKEN_MAX_DAYS", default_value_t = 365,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub token_max_days: u32,
+
+    /// Public writes (sign-in, report intake) allowed per client address per minute...
+    #[arg(long, env = "WANGGE_RATE_LIMIT_ADDRESS_PER_MINUTE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_address_per_minute: u32,
+
+    /// ...and how many of them may come at once.
+    #[arg(long, env = "WANGGE_RATE_LIMIT_ADDRESS_BURST", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_address_burst: u32,
+
+    /// Public writes allowed per API token per minute (integrations behind one address)...
+    #[arg(long, env = "WANGGE_RATE_LIMIT_TOKEN_PER_MINUTE", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_token_per_minute: u32,
+
+    /// ...and how many of them may come at once.
+    #[arg(long, env = "WANGGE_RATE_LIMIT_TOKEN_BURST", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_token_burst: u32,
+
+    /// Every failed sign-in is answered this many milliseconds late.
+    #[arg(long, env = "WANGGE_SIGN_IN_FAILURE_DELAY_MS", default_value_t = 1000)]
+    pub sign_in_failure_delay_ms: u64,
+
+    /// Content-Security-Policy of the web front end's pages (API answers get `default-src 'none'`).
+    #[arg(long, env = "WANGGE_CSP", default_value = crate::auth::headers::DEFAULT_PAGE_CSP)]
+    pub content_security_policy: String,
 }
 
 impl Config {

@@ -4,9 +4,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+pub mod auth;
 pub mod config;
 pub mod geodata;
 pub mod http;
+pub mod maps;
 pub mod spatial;
 pub mod store;
 pub mod units;
@@ -23,6 +25,10 @@ pub struct AppState {
     pub snapshot: Arc<SnapshotCell>,
     /// Serialises writers (imports, edits) so each builds on the snapshot the previous one left.
     pub writer: Arc<tokio::sync::Mutex<()>>,
+    /// Vector tile layers and their cache, kept in step with the snapshot.
+    pub tiles: Arc<maps::MapTiles>,
+    /// Buckets of the public-write rate limits (see `auth::rate_limit`).
+    pub limiter: Arc<auth::rate_limit::RateLimiter>,
     loaded: Arc<AtomicBool>,
 }
 
@@ -36,6 +42,8 @@ impl AppState {
                 0,
                 config.rules(),
             ))),
+            tiles: Arc::new(maps::MapTiles::new(&config)),
+            limiter: Arc::new(auth::rate_limit::RateLimiter::from_config(&config)),
             config: Arc::new(config),
             store,
             writer: Arc::new(tokio::sync::Mutex::new(())),
@@ -50,7 +58,12 @@ impl AppState {
         let units = self.store.current_units().await?;
         let snap = tokio::task::spawn_blocking({
             let cell = self.snapshot.clone();
-            move || cell.rebuild(units)
+            let tiles = self.tiles.clone();
+            move || {
+                let snap = cell.rebuild(units);
+                tiles.snapshot_swapped(&snap);
+                snap
+            }
         })
         .await
         .map_err(|e| StoreError::Corrupt(format!("snapshot build panicked: {e}")))?;
@@ -69,7 +82,11 @@ impl AppState {
 
 /// Serves until ctrl-c or SIGTERM, then finishes in-flight requests.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, state.router())
+    // Connection info gives handlers the client address (rate limits, the audit log).
+    let app = state
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

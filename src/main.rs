@@ -1,11 +1,15 @@
-//! The `wangge` command line: serve, demo, import, export, validate, assign, geodata.
+//! The `wangge` command line: serve, demo, import, export, validate, assign, geodata, user, token.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use wangge::auth::accounts::{self, AccountRequest, AccountUpdate};
+use wangge::auth::password::{self, Password};
+use wangge::auth::{AuditContext, Role};
 use wangge::config::Config;
 use wangge::spatial::Crs;
+use wangge::store::Store;
 use wangge::units::import::{import, ImportOptions, ImportReport};
 use wangge::units::{Level, UnitCode};
 use wangge::AppState;
@@ -38,6 +42,9 @@ enum Command {
         /// The demo units file.
         #[arg(long, default_value = "geodata/siming.geojson")]
         units: PathBuf,
+        /// Password of the demo admin created on first start; random (and printed) when unset.
+        #[arg(long, env = "WANGGE_DEMO_PASSWORD", hide_env_values = true)]
+        demo_password: Option<String>,
     },
     /// Import units from a GeoJSON FeatureCollection: all or nothing.
     Import {
@@ -85,10 +92,105 @@ enum Command {
         #[command(flatten)]
         config: Config,
     },
+    /// Accounts: create (the first admin too), list, set a password.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// API tokens: issue (shown once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
     /// Generate datasets from ../shared/geodata-sources.
     Geodata {
         #[command(subcommand)]
         which: GeodataCommand,
+    },
+}
+
+/// Only the store is needed by account commands.
+#[derive(Args)]
+struct StoreArgs {
+    /// Store: a file path (embedded GeoPackage) or postgres://...
+    #[arg(
+        long = "database",
+        env = "DATABASE_URL",
+        default_value = "data/wangge.gpkg"
+    )]
+    database_url: String,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. Without --password-stdin a random password is made and printed once.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, planner, dispatcher, grid_worker, department or viewer.
+        #[arg(long)]
+        role: Role,
+        /// A unit code the account acts within (with everything below it); repeatable. Every role
+        /// but admin needs one.
+        #[arg(long = "scope")]
+        scopes: Vec<UnitCode>,
+        /// The department, for department accounts.
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, conflicts_with = "no_password")]
+        password_stdin: bool,
+        /// An account for integrations that signs in only with API tokens.
+        #[arg(long)]
+        no_password: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set an account's password (ends its sessions); random and printed unless --password-stdin.
+    Password {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue an API token for an account; it is printed once and stored only as a hash.
+    Issue {
+        #[arg(long)]
+        username: String,
+        /// What uses the token (e.g. "12345 hotline bridge").
+        #[arg(long)]
+        name: String,
+        /// Lifetime in days.
+        #[arg(long, default_value_t = wangge::auth::tokens::DEFAULT_DAYS)]
+        days: u32,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List tokens (of one account, or all).
+    List {
+        #[arg(long)]
+        username: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        id: i64,
+        #[command(flatten)]
+        store: StoreArgs,
     },
 }
 
@@ -148,7 +250,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(config.log_json);
             serve(open(config).await?).await?;
         }
-        Command::Demo { config, units } => {
+        Command::Demo {
+            config,
+            units,
+            demo_password,
+        } => {
             init_logging(config.log_json);
             let state = open(config).await?;
             if state.snapshot.load().is_empty() {
@@ -163,7 +269,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &text,
                     &state.snapshot.load(),
                     &opts,
-                    "demo",
+                    &AuditContext::system("demo"),
                 )
                 .await?;
                 if !report.written {
@@ -174,7 +280,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tracing::info!(units = report.features, "demo data imported");
             }
             let addr = state.config.listen;
+            let sign_in = ensure_demo_admin(&state, demo_password).await?;
             eprintln!("wangge demo: http://{addr}/  (try http://{addr}/api/v1/assign?lon=118.0894&lat=24.4798)");
+            // Standard output, not the log: the one place the generated password is shown.
+            println!("{sign_in}");
             serve(state).await?;
         }
         Command::Import {
@@ -222,6 +331,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let view = wangge::spatial::routes::AssignmentView::new(&snap, &a, w.lon, w.lat);
             println!("{}", serde_json::to_string_pretty(&view)?);
         }
+        Command::User { action } => user_command(action).await?,
+        Command::Token { action } => token_command(action).await?,
         Command::Geodata { which } => match which {
             GeodataCommand::Demo { sources, out, seed } => {
                 let units = wangge::geodata::generate_demo(&sources, seed)?;
@@ -255,6 +366,7 @@ fn write_drafts(units: &[wangge::units::UnitDraft], out: &std::path::Path) -> an
 }
 
 async fn open(config: Config) -> anyhow::Result<AppState> {
+    wangge::auth::headers::check_cors_origins(&config).map_err(anyhow::Error::msg)?;
     if let Some(dir) = std::path::Path::new(&config.database_url).parent() {
         if !config.database_url.contains("://") && !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir)?;
@@ -289,7 +401,7 @@ async fn import_file(
         &text,
         &state.snapshot.load(),
         &opts,
-        "cli",
+        &AuditContext::cli(),
     )
     .await?;
     print_report(&report);
@@ -335,4 +447,234 @@ fn print_report(report: &ImportReport) {
             report.features
         ),
     }
+}
+
+/// The username of the account `wangge demo` creates on first start.
+const DEMO_ADMIN: &str = "admin";
+
+/// Creates the demo admin when the store has no account yet; says how to sign in.
+async fn ensure_demo_admin(state: &AppState, password: Option<String>) -> anyhow::Result<String> {
+    let url = format!("http://{}/signin.html", state.config.listen);
+    if state.store.account_count().await? > 0 {
+        return Ok(format!(
+            "wangge demo: sign in at {url} with an existing account \
+             (`wangge user password --username {DEMO_ADMIN}` sets a new password for the demo admin)"
+        ));
+    }
+    let (password, shown) = match password {
+        Some(p) => (
+            Password::new(p),
+            "the password in WANGGE_DEMO_PASSWORD".to_owned(),
+        ),
+        None => {
+            let p = password::generate();
+            let shown = format!("password `{}` (shown once)", p.expose());
+            (p, shown)
+        }
+    };
+    let request = AccountRequest {
+        username: DEMO_ADMIN.to_owned(),
+        display_name: Some("Demo admin".to_owned()),
+        role: Role::Admin,
+        department: None,
+        scopes: Vec::new(),
+        password: Some(password),
+    };
+    accounts::create(state.store.as_ref(), request, &AuditContext::system("demo")).await?;
+    Ok(format!(
+        "wangge demo: sign in at {url} as `{DEMO_ADMIN}` with {shown}"
+    ))
+}
+
+async fn open_store(store: &StoreArgs) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    let url = &store.database_url;
+    if let Some(dir) = std::path::Path::new(url).parent() {
+        if !url.contains("://") && !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    Ok(wangge::store::open(url).await?)
+}
+
+/// The password from standard input (`--password-stdin`), or a random one to print.
+fn password_from(stdin: bool) -> anyhow::Result<(Password, bool)> {
+    if !stdin {
+        return Ok((password::generate(), true));
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.is_empty() {
+        anyhow::bail!("no password on standard input");
+    }
+    Ok((Password::new(line), false))
+}
+
+async fn user_command(action: UserCommand) -> anyhow::Result<()> {
+    match action {
+        UserCommand::Create {
+            username,
+            role,
+            scopes,
+            department,
+            display_name,
+            password_stdin,
+            no_password,
+            store,
+        } => {
+            let store = open_store(&store).await?;
+            let (password, print) = if no_password {
+                (None, false)
+            } else {
+                let (p, print) = password_from(password_stdin)?;
+                (Some(p), print)
+            };
+            let shown = password
+                .as_ref()
+                .filter(|_| print)
+                .map(|p| p.expose().to_owned());
+            let request = AccountRequest {
+                username,
+                display_name,
+                role,
+                department,
+                scopes,
+                password,
+            };
+            let account = accounts::create(store.as_ref(), request, &AuditContext::cli()).await?;
+            eprintln!(
+                "created {} account `{}`{}",
+                account.role,
+                account.username,
+                if account.scopes.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " for {}",
+                        account
+                            .scopes
+                            .iter()
+                            .map(UnitCode::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            );
+            if let Some(p) = shown {
+                println!("{p}");
+                eprintln!("(the password above is shown once)");
+            }
+        }
+        UserCommand::List { store } => {
+            let store = open_store(&store).await?;
+            for a in store.accounts().await? {
+                let scopes: Vec<&str> = a.scopes.iter().map(UnitCode::as_str).collect();
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    a.username,
+                    a.role,
+                    if scopes.is_empty() {
+                        "*".to_owned()
+                    } else {
+                        scopes.join(",")
+                    },
+                    a.department.as_deref().unwrap_or("-"),
+                    if a.disabled { "\tdisabled" } else { "" }
+                );
+            }
+        }
+        UserCommand::Password {
+            username,
+            password_stdin,
+            store,
+        } => {
+            let store = open_store(&store).await?;
+            let (p, print) = password_from(password_stdin)?;
+            let shown = print.then(|| p.expose().to_owned());
+            let update = AccountUpdate {
+                password: Some(p),
+                ..Default::default()
+            };
+            accounts::update(store.as_ref(), &username, update, &AuditContext::cli())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account `{username}`"))?;
+            eprintln!("password of `{username}` set; its sessions have ended");
+            if let Some(p) = shown {
+                println!("{p}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token_command(action: TokenCommand) -> anyhow::Result<()> {
+    match action {
+        TokenCommand::Issue {
+            username,
+            name,
+            days,
+            store,
+        } => {
+            let store = open_store(&store).await?;
+            let account = store
+                .account(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account `{username}`"))?;
+            if account.disabled {
+                anyhow::bail!("account `{username}` is disabled");
+            }
+            if days == 0 {
+                anyhow::bail!("--days must be at least 1");
+            }
+            let token = wangge::auth::tokens::issue();
+            let now = chrono::Utc::now();
+            let new = wangge::store::auth::NewToken {
+                account_id: account.id,
+                name: name.trim().to_owned(),
+                prefix: token.prefix.clone(),
+                hash: token.hash.clone(),
+                created_at: now,
+                expires_at: now + chrono::Duration::days(i64::from(days)),
+            };
+            let record = store.create_token(&new, &AuditContext::cli()).await?;
+            eprintln!(
+                "issued token {} ({}) for `{}`, expires {}; it is shown once:",
+                record.id, record.name, record.account, record.expires_at
+            );
+            println!("{}", token.secret);
+        }
+        TokenCommand::List { username, store } => {
+            let store = open_store(&store).await?;
+            let account_id = match username {
+                Some(u) => Some(
+                    store
+                        .account(&u)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no account `{u}`"))?
+                        .id,
+                ),
+                None => None,
+            };
+            for t in store.tokens(account_id).await? {
+                let state = match t.revoked_at {
+                    Some(r) => format!("revoked {r}"),
+                    None if t.expires_at <= chrono::Utc::now() => "expired".to_owned(),
+                    None => format!("expires {}", t.expires_at),
+                };
+                println!(
+                    "{}\t{}\t{}…\t{}\t{}",
+                    t.id, t.account, t.prefix, t.name, state
+                );
+            }
+        }
+        TokenCommand::Revoke { id, store } => {
+            let store = open_store(&store).await?;
+            let t = store
+                .revoke_token(id, &AuditContext::cli(), chrono::Utc::now())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no token {id}"))?;
+            eprintln!("token {} ({}) of `{}` is revoked", t.id, t.name, t.account);
+        }
+    }
+    Ok(())
 }

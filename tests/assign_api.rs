@@ -142,6 +142,7 @@ async fn batch(app: &TestApp, query: &str, ctype: &str, body: String) -> (u16, V
     let res = app
         .client
         .post(app.url(&format!("/api/v1/assign/batch{query}")))
+        .bearer_auth(&app.admin_token)
         .header("content-type", ctype)
         .body(body)
         .send()
@@ -217,7 +218,7 @@ async fn oversized_batch_body_gets_413() {
         text.as_bytes(),
         &snap,
         &opts,
-        "test",
+        &wangge::auth::AuditContext::system("test"),
     )
     .await
     .unwrap();

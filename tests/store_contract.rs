@@ -18,6 +18,7 @@ use futures::FutureExt;
 use geo::{polygon, MultiPolygon};
 use sqlx::{Connection, Executor, Row};
 
+use wangge::auth::AuditContext;
 use wangge::store::postgres::PostgresStore;
 use wangge::store::sqlite::SqliteStore;
 use wangge::store::{gpkg, ImportOutcome, Store, StoreError};
@@ -253,7 +254,10 @@ fn assert_same_content(stored: &Unit, given: &Unit) {
 async fn created_units_are_current_at_version_1_ordered_by_code(store: Arc<dyn Store>) {
     assert!(store.current_units().await.unwrap().is_empty());
     let given = [micro_grid(), district(), street()];
-    let outcome = store.import_units(&given, "tester", t(1, 8)).await.unwrap();
+    let outcome = store
+        .import_units(&given, &AuditContext::system("tester"), t(1, 8))
+        .await
+        .unwrap();
     assert_eq!(
         outcome,
         ImportOutcome {
@@ -276,8 +280,14 @@ async fn created_units_are_current_at_version_1_ordered_by_code(store: Arc<dyn S
 
 async fn identical_reimport_changes_nothing(store: Arc<dyn Store>) {
     let given = [district(), street()];
-    store.import_units(&given, "tester", t(1, 8)).await.unwrap();
-    let outcome = store.import_units(&given, "tester", t(2, 8)).await.unwrap();
+    store
+        .import_units(&given, &AuditContext::system("tester"), t(1, 8))
+        .await
+        .unwrap();
+    let outcome = store
+        .import_units(&given, &AuditContext::system("tester"), t(2, 8))
+        .await
+        .unwrap();
     assert_eq!(
         outcome,
         ImportOutcome {
@@ -295,13 +305,21 @@ async fn identical_reimport_changes_nothing(store: Arc<dyn Store>) {
 async fn changed_geometry_closes_the_open_row_and_adds_version_2(store: Arc<dyn Store>) {
     let before = street();
     store
-        .import_units(&[district(), before.clone()], "tester", t(1, 8))
+        .import_units(
+            &[district(), before.clone()],
+            &AuditContext::system("tester"),
+            t(1, 8),
+        )
         .await
         .unwrap();
     let mut after = street();
     after.geometry = square(118.05, 24.42, 0.06);
     let outcome = store
-        .import_units(&[district(), after.clone()], "editor", t(3, 8))
+        .import_units(
+            &[district(), after.clone()],
+            &AuditContext::system("editor"),
+            t(3, 8),
+        )
         .await
         .unwrap();
     assert_eq!(outcome.updated, codes(&["350203001"]));
@@ -331,14 +349,18 @@ async fn changed_geometry_closes_the_open_row_and_adds_version_2(store: Arc<dyn 
 
 async fn changed_name_parent_or_attributes_each_make_a_new_version(store: Arc<dyn Store>) {
     store
-        .import_units(&[district(), street()], "tester", t(1, 8))
+        .import_units(
+            &[district(), street()],
+            &AuditContext::system("tester"),
+            t(1, 8),
+        )
         .await
         .unwrap();
 
     let mut renamed = street();
     renamed.name = "厦港街道（新）".into();
     let outcome = store
-        .import_units(&[renamed.clone()], "tester", t(2, 8))
+        .import_units(&[renamed.clone()], &AuditContext::system("tester"), t(2, 8))
         .await
         .unwrap();
     assert_eq!(outcome.updated, codes(&["350203001"]));
@@ -348,7 +370,11 @@ async fn changed_name_parent_or_attributes_each_make_a_new_version(store: Arc<dy
         .attributes
         .insert("phone".into(), serde_json::json!("0592-1234567"));
     let outcome = store
-        .import_units(&[annotated.clone()], "tester", t(3, 8))
+        .import_units(
+            &[annotated.clone()],
+            &AuditContext::system("tester"),
+            t(3, 8),
+        )
         .await
         .unwrap();
     assert_eq!(outcome.updated, codes(&["350203001"]));
@@ -356,7 +382,11 @@ async fn changed_name_parent_or_attributes_each_make_a_new_version(store: Arc<dy
     let mut orphaned = annotated.clone();
     orphaned.parent = None;
     let outcome = store
-        .import_units(&[orphaned.clone()], "tester", t(4, 8))
+        .import_units(
+            &[orphaned.clone()],
+            &AuditContext::system("tester"),
+            t(4, 8),
+        )
         .await
         .unwrap();
     assert_eq!(outcome.updated, codes(&["350203001"]));
@@ -375,7 +405,7 @@ async fn changed_name_parent_or_attributes_each_make_a_new_version(store: Arc<dy
 
 async fn import_with_a_failing_unit_writes_nothing(store: Arc<dyn Store>) {
     store
-        .import_units(&[district()], "tester", t(1, 8))
+        .import_units(&[district()], &AuditContext::system("tester"), t(1, 8))
         .await
         .unwrap();
 
@@ -385,7 +415,11 @@ async fn import_with_a_failing_unit_writes_nothing(store: Arc<dyn Store>) {
     let mut nameless = street();
     nameless.name = String::new();
     let err = store
-        .import_units(&[moved, nameless, micro_grid()], "tester", t(2, 8))
+        .import_units(
+            &[moved, nameless, micro_grid()],
+            &AuditContext::system("tester"),
+            t(2, 8),
+        )
         .await;
     match err {
         Err(StoreError::Database(sqlx::Error::Database(e))) => assert!(
@@ -412,7 +446,11 @@ async fn duplicate_code_in_one_import_writes_nothing(store: Arc<dyn Store>) {
     let mut again = street();
     again.name = "又一个".into();
     let err = store
-        .import_units(&[district(), street(), again], "tester", t(1, 8))
+        .import_units(
+            &[district(), street(), again],
+            &AuditContext::system("tester"),
+            t(1, 8),
+        )
         .await;
     match err {
         Err(e) => assert!(e.to_string().contains("350203001"), "{e}"),
@@ -423,11 +461,15 @@ async fn duplicate_code_in_one_import_writes_nothing(store: Arc<dyn Store>) {
 
 async fn units_at_sees_only_what_was_valid_then(store: Arc<dyn Store>) {
     store
-        .import_units(&[district()], "tester", t(1, 8))
+        .import_units(&[district()], &AuditContext::system("tester"), t(1, 8))
         .await
         .unwrap();
     store
-        .import_units(&[district(), street()], "tester", t(5, 8))
+        .import_units(
+            &[district(), street()],
+            &AuditContext::system("tester"),
+            t(5, 8),
+        )
         .await
         .unwrap();
 
@@ -452,7 +494,7 @@ async fn units_at_sees_only_what_was_valid_then(store: Arc<dyn Store>) {
     let mut renamed = district();
     renamed.name = "思明".into();
     store
-        .import_units(&[renamed], "tester", t(6, 8))
+        .import_units(&[renamed], &AuditContext::system("tester"), t(6, 8))
         .await
         .unwrap();
     let just_before = store
@@ -492,13 +534,13 @@ async fn geometry_with_holes_and_several_parts_comes_back_exactly(store: Arc<dyn
         ],
     ]);
     store
-        .import_units(&[island.clone()], "tester", t(1, 8))
+        .import_units(&[island.clone()], &AuditContext::system("tester"), t(1, 8))
         .await
         .unwrap();
     let current = store.current_units().await.unwrap();
     assert_eq!(current[0].geometry, island.geometry);
     let again = store
-        .import_units(&[island], "tester", t(2, 8))
+        .import_units(&[island], &AuditContext::system("tester"), t(2, 8))
         .await
         .unwrap();
     assert_eq!(again.unchanged, codes(&["350203"]));
@@ -518,7 +560,11 @@ async fn sqlite_file_is_a_geopackage_with_units_registered() {
     let path = dir.path().join("wangge.gpkg");
     let store = SqliteStore::open(&path).await.unwrap();
     store
-        .import_units(&[district(), micro_grid()], "tester", t(1, 8))
+        .import_units(
+            &[district(), micro_grid()],
+            &AuditContext::system("tester"),
+            t(1, 8),
+        )
         .await
         .unwrap();
     store.close().await;
@@ -640,11 +686,11 @@ async fn sqlite_file_is_a_geopackage_with_units_registered() {
 async fn sqlite_contents_extent_grows_with_imports() {
     on_sqlite_store(|store| async move {
         store
-            .import_units(&[street()], "tester", t(1, 8))
+            .import_units(&[street()], &AuditContext::system("tester"), t(1, 8))
             .await
             .unwrap();
         store
-            .import_units(&[district()], "tester", t(2, 8))
+            .import_units(&[district()], &AuditContext::system("tester"), t(2, 8))
             .await
             .unwrap();
         let bounds: (f64, f64, f64, f64) = sqlx::query_as(
@@ -674,7 +720,11 @@ where
 async fn postgis_schema_has_typed_geometry_and_gist_index() {
     on_postgres_store(|store| async move {
         store
-            .import_units(&[district(), micro_grid()], "tester", t(1, 8))
+            .import_units(
+                &[district(), micro_grid()],
+                &AuditContext::system("tester"),
+                t(1, 8),
+            )
             .await
             .unwrap();
         let typ: (String, i32) = sqlx::query_as(

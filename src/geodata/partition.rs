@@ -29,7 +29,7 @@ use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
 use super::clip::{clip_to_half_planes, HalfPlane};
-use super::locate::Locator;
+use super::locate::{node_touching_points, Locator};
 use super::rng::SplitMix64;
 
 /// Above this many siblings, a cell's neighbours come from an R-tree instead of a full sort.
@@ -81,10 +81,12 @@ pub(crate) fn partition(
         .ok_or_else(|| "the parent has no points".to_owned())?;
     let k = cos_deg((rect.min().y + rect.max().y) / 2.0);
     let area = parent.unsigned_area() * k;
-    if !(area > 0.0) {
+    if area.is_nan() || area <= 0.0 {
         return Err("the parent has no area".to_owned());
     }
     let locator = Locator::new(parent);
+    let noded = node_touching_points(parent, &locator);
+    let parent = noded.as_ref().unwrap_or(parent);
     let frame = frame(rect);
     let mut last_error = String::new();
     for _ in 0..ATTEMPTS {
@@ -374,7 +376,7 @@ impl Diagram {
                     break;
                 }
                 let room = d2 + self.power[i] - self.power[j];
-                if !(room > 0.0) {
+                if room.is_nan() || room <= 0.0 {
                     return None;
                 }
                 let e = Coord {

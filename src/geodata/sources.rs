@@ -611,7 +611,7 @@ fn decode_ring(text: &str, origin: Nested, scale: f64) -> anyhow::Result<LineStr
         _ => bail!("encodeOffsets must be pairs of numbers"),
     };
     let units: Vec<u16> = text.encode_utf16().collect();
-    if units.len() % 2 != 0 {
+    if !units.len().is_multiple_of(2) {
         bail!("encoded ring has an odd number of characters");
     }
     let zigzag = |u: u16| {
@@ -740,9 +740,27 @@ mod tests {
         let f = read_outlines(text.as_bytes(), "test").unwrap();
         let ring = &f[0].geometry.0[0].exterior().0;
         assert_eq!(ring.len(), 29);
-        assert_eq!(ring[0], Coord { x: 121.4580078125, y: 31.220703125 });
-        assert_eq!(ring[1], Coord { x: 121.45703125, y: 31.224609375 });
-        assert_eq!(ring[3], Coord { x: 121.46875, y: 31.2265625 });
+        assert_eq!(
+            ring[0],
+            Coord {
+                x: 121.4580078125,
+                y: 31.220703125
+            }
+        );
+        assert_eq!(
+            ring[1],
+            Coord {
+                x: 121.45703125,
+                y: 31.224609375
+            }
+        );
+        assert_eq!(
+            ring[3],
+            Coord {
+                x: 121.46875,
+                y: 31.2265625
+            }
+        );
         assert_eq!(ring[28], ring[0]);
         assert_eq!(f[1].geometry.0.len(), 1);
     }

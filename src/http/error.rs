@@ -53,6 +53,9 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if let StoreError::Conflict(message) = e {
+            return ApiError::new(StatusCode::CONFLICT, "conflict", message);
+        }
         tracing::error!(error = %e, "store error");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -90,6 +93,7 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
         s if s.is_server_error() => "internal",
         _ => "bad_request",
     };

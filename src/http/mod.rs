@@ -28,6 +28,8 @@ pub fn all_routes() -> Routes {
     ];
     r.extend(crate::units::routes::routes());
     r.extend(crate::spatial::routes::routes());
+    r.extend(crate::auth::routes::routes());
+    r.extend(crate::maps::routes::routes());
     r
 }
 
@@ -42,12 +44,21 @@ pub fn router(state: AppState) -> Router {
         } else {
             state.config.max_body_bytes
         };
-        router = router.route(path, handler.layer(DefaultBodyLimit::max(limit)));
+        let mut handler = handler.layer(DefaultBodyLimit::max(limit));
+        if crate::auth::rate_limit::PUBLIC_WRITE_PATHS.contains(&path) {
+            handler = handler.layer(crate::auth::rate_limit::RateLimitLayer::new(state.clone()));
+        }
+        router = router.route(path, handler);
     }
     let web = ServeDir::new(&state.config.web_dir).append_index_html_on_directories(true);
     router
         .fallback_service(web)
         .layer(axum::middleware::from_fn(error::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::headers::security_headers,
+        ))
+        .layer(tower::util::option_layer(crate::auth::headers::cors(&state.config)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

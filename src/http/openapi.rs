@@ -12,6 +12,95 @@ fn error_response(description: &str) -> Value {
 }
 
 pub fn document() -> Value {
+    let mut doc = base_document();
+    if let (Some(paths), Value::Object(more)) =
+        (doc["paths"].as_object_mut(), access_control_paths())
+    {
+        paths.extend(more);
+    }
+    doc
+}
+
+/// Sign-in, accounts, tokens and the audit log (kept apart: one `json!` literal of every path
+/// exceeds the macro's recursion limit).
+fn access_control_paths() -> Value {
+    let signed_in = json!([{"bearer": []}, {"session": []}]);
+    let admin = |summary: &str| -> String { format!("{summary} (admins)") };
+    let username = param("username", "path", true, json!({"type": "string"}), "The account's username.");
+    let token_id = param("id", "path", true, json!({"type": "integer"}), "The token's id.");
+    json!({
+        "/api/v1/auth/login": {"post": {
+            "summary": "Sign in with username and password: sets the session cookie (HttpOnly, SameSite=Strict, Secure over TLS). Rate-limited per client address",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "signed in: the principal and the session's expiry"},
+                "400": error_response("unreadable body"), "401": error_response("wrong username or password (`invalid_credentials`)"),
+                "403": error_response("posted from another origin"),
+                "429": error_response("too many attempts (`rate_limited`) or failed sign-ins (`sign_in_throttled`); see Retry-After")}}},
+        "/api/v1/auth/logout": {"post": {
+            "summary": "End the web session and clear its cookie",
+            "responses": {"200": {"description": "signed out"}, "400": error_response("an API token cannot sign out")}}},
+        "/api/v1/auth/me": {"get": {
+            "summary": "The account the request acts for: role, scopes, credential",
+            "security": signed_in.clone(),
+            "responses": {"200": {"description": "the principal"}, "401": error_response("not signed in")}}},
+        "/api/v1/auth/password": {"post": {
+            "summary": "Change one's own password (ends every session of the account)",
+            "security": signed_in.clone(),
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                "required": ["current_password", "new_password"], "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "changed"}, "400": error_response("new password refused"),
+                "401": error_response("wrong current password"), "429": error_response("too many failures")}}},
+        "/api/v1/accounts": {
+            "get": {"summary": admin("Every account"), "security": signed_in.clone(),
+                "responses": {"200": {"description": "{accounts: [...]}"}, "401": error_response("not signed in"), "403": error_response("not an admin")}},
+            "post": {"summary": admin("Create an account; without `password` it signs in with API tokens only"), "security": signed_in.clone(),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewAccount"}}}},
+                "responses": {"201": {"description": "the account"}, "400": error_response("invalid account or password"),
+                    "401": error_response("not signed in"), "403": error_response("not an admin"), "409": error_response("username taken")}}},
+        "/api/v1/accounts/{username}": {
+            "get": {"summary": admin("One account, with its current run of failed sign-ins"), "security": signed_in.clone(),
+                "parameters": [username.clone()],
+                "responses": {"200": {"description": "the account"}, "403": error_response("not an admin"), "404": error_response("no such account")}},
+            "patch": {"summary": admin("Change role, scopes, department, display name, password or disabled; a new password or disabling ends its sessions"),
+                "security": signed_in.clone(), "parameters": [username],
+                "requestBody": {"required": true, "content": {"application/json": {}}},
+                "responses": {"200": {"description": "the account"}, "400": error_response("invalid change"),
+                    "403": error_response("not an admin"), "404": error_response("no such account"),
+                    "409": error_response("it would leave no enabled admin")}}},
+        "/api/v1/tokens": {
+            "get": {"summary": "One's own API tokens (admins: everyone's, or `account`'s)", "security": signed_in.clone(),
+                "parameters": [param("account", "query", false, json!({"type": "string"}), "Username (admins, for other accounts).")],
+                "responses": {"200": {"description": "{tokens: [...]} without secrets"}, "401": error_response("not signed in")}},
+            "post": {"summary": "Issue an API token, shown once in the answer; only from a web session (admins may issue for `account`)",
+                "security": [{"session": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"],
+                    "properties": {"name": {"type": "string"}, "expires_in_days": {"type": "integer", "default": 90}, "account": {"type": "string"}}}}}},
+                "responses": {"201": {"description": "the token (`token`) and its record"}, "400": error_response("bad name or expiry"),
+                    "403": error_response("requested with a token, or for another account without being admin")}}},
+        "/api/v1/tokens/{id}": {
+            "get": {"summary": "One token (one's own; admins: any)", "security": signed_in.clone(), "parameters": [token_id.clone()],
+                "responses": {"200": {"description": "the token record"}, "404": error_response("no such token, or not one's own")}},
+            "delete": {"summary": "Revoke a token (one's own; admins: any); the record stays", "security": signed_in.clone(), "parameters": [token_id],
+                "responses": {"200": {"description": "the revoked token record"}, "404": error_response("no such token, or not one's own")}}},
+        "/api/v1/audit": {"get": {
+            "summary": admin("The append-only audit log, newest first: who, when, from where, what, before/after"),
+            "security": signed_in,
+            "parameters": [
+                param("actor", "query", false, json!({"type": "string"}), "Username (or `cli:...`, `demo`, `anonymous`)."),
+                param("object", "query", false, json!({"type": "string"}), "`unit`, `account`, `token`, `session`, or TYPE:ID such as `unit:350203001`."),
+                param("action", "query", false, json!({"type": "string"}), "e.g. `unit.update`, `account.create`, `token.revoke`, `auth.login_failed`."),
+                param("from", "query", false, json!({"type": "string", "format": "date-time"}), "From this time (inclusive)."),
+                param("to", "query", false, json!({"type": "string", "format": "date-time"}), "Before this time."),
+                param("limit", "query", false, json!({"type": "integer", "default": 100, "maximum": 1000}), "Entries per page."),
+                param("before", "query", false, json!({"type": "integer"}), "Only entries older than this id (`next_before` of the previous page).")
+            ],
+            "responses": {"200": {"description": "{entries: [...], next_before}"}, "400": error_response("bad filter"),
+                "401": error_response("not signed in"), "403": error_response("not an admin")}}}
+    })
+}
+
+fn base_document() -> Value {
     let crs = param(
         "crs",
         "query",
@@ -47,15 +136,15 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "Feature", "content": {"application/geo+json": {}}},
                     "400": error_response("malformed code"), "404": error_response("no such unit")}}},
             "/api/v1/units/import": {"post": {
-                "summary": "Import units from a GeoJSON FeatureCollection: validated whole, written in one transaction or not at all",
-                "security": [{"bearer": []}],
+                "summary": "Import units from a GeoJSON FeatureCollection: validated whole, written in one transaction or not at all (admins; planners within their scopes)",
+                "security": [{"bearer": []}, {"session": []}],
                 "parameters": [
                     param("repair", "query", false, json!({"type": "boolean"}), "Repair ring orientation, closing, duplicate points and self-intersections, and report each change."),
                     param("dry_run", "query", false, json!({"type": "boolean"}), "Validate only.")
                 ],
                 "requestBody": {"required": true, "content": {"application/geo+json": {}}},
-                "responses": {"200": {"description": "import report"}, "401": error_response("no or wrong token"),
-                    "403": error_response("HTTP imports disabled"), "413": error_response("body too large"),
+                "responses": {"200": {"description": "import report"}, "401": error_response("not signed in, or a bad token"),
+                    "403": error_response("the role may not edit units (`forbidden`), or units outside the account's scopes (`out_of_scope`, details list them)"), "413": error_response("body too large"),
                     "422": error_response("problems found; details list each with unit code and location")}}},
             "/api/v1/assign": {"get": {
                 "summary": "Assign a point to its unit chain (district → micro-grid)",
@@ -67,7 +156,8 @@ pub fn document() -> Value {
                 "responses": {"200": {"description": "assignment", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Assignment"}}}},
                     "400": error_response("missing, non-numeric, non-finite or out-of-range coordinate, or unknown crs")}}},
             "/api/v1/assign/batch": {"post": {
-                "summary": "Assign many points; answers stream back as NDJSON in input order",
+                "summary": "Assign many points; answers stream back as NDJSON in input order (signed-in accounts)",
+                "security": [{"bearer": []}, {"session": []}],
                 "parameters": [
                     crs,
                     param("format", "query", false, json!({"type": "string", "enum": ["geojson", "csv", "ndjson"]}), "Input format when the Content-Type does not say it."),
@@ -76,11 +166,43 @@ pub fn document() -> Value {
                 ],
                 "requestBody": {"required": true, "content": {"application/geo+json": {}, "text/csv": {}, "application/x-ndjson": {}}},
                 "responses": {"200": {"description": "one JSON line per input point, with `index`; a bad point gets an `error` line", "content": {"application/x-ndjson": {}}},
-                    "400": error_response("unreadable body"), "413": error_response("body too large"), "415": error_response("unknown format")}}}
+                    "400": error_response("unreadable body"), "413": error_response("body too large"), "415": error_response("unknown format")}}},
+            "/tiles/{tileset}": {"get": {
+                "summary": "TileJSON 3.0 of a tile layer: `/tiles/{layer}.json` (tile URL template, zooms, bounds, vector_layers with fields)",
+                "parameters": [
+                    param("tileset", "path", true, json!({"type": "string", "pattern": "^[a-z_]+\\.json$"}), "`{layer}.json`, e.g. `units.json`."),
+                    param("crs", "query", false, json!({"type": "string", "enum": ["wgs84", "gcj02"], "default": "wgs84"}), "Coordinate system the tiles are drawn in.")
+                ],
+                "responses": {"200": {"description": "TileJSON 3.0.0", "content": {"application/json": {}}},
+                    "400": error_response("unknown or unsupported crs"), "404": error_response("unknown layer, or not `{layer}.json`")}}},
+            "/tiles/{layer}/{z}/{x}/{y_mvt}": {"get": {
+                "summary": "One vector tile: `/tiles/{layer}/{z}/{x}/{y}.mvt`, Mapbox Vector Tile 2.1 (extent 4096), gzip when accepted, strong ETag",
+                "description": "Layer `units`: MVT layers `district` (from z8), `street` (11), `community` (13), `grid` (14), `micro_grid` (16) with outlines, and `unit_labels` with a label point per unit; properties code, name, level, parent, version, children; feature id = the code as a number. Zooms are configurable; see the TileJSON.",
+                "parameters": [
+                    param("layer", "path", true, json!({"type": "string"}), "Tile layer, e.g. `units`."),
+                    param("z", "path", true, json!({"type": "integer", "minimum": 0, "maximum": 22}), "Zoom, within the layer's minzoom..maxzoom."),
+                    param("x", "path", true, json!({"type": "integer", "minimum": 0}), "Column, 0..2^z-1."),
+                    param("y_mvt", "path", true, json!({"type": "string", "pattern": "^[0-9]+\\.mvt$"}), "`{y}.mvt`: row 0..2^z-1 (XYZ, from the north)."),
+                    param("crs", "query", false, json!({"type": "string", "enum": ["wgs84", "gcj02"], "default": "wgs84"}), "Draw in GCJ-02 to line up with base maps drawn in it (Amap, Tencent)."),
+                    param("If-None-Match", "header", false, json!({"type": "string"}), "ETag of a copy held: 304 when unchanged."),
+                    param("Accept-Encoding", "header", false, json!({"type": "string"}), "`gzip` gets the tile gzip-compressed.")
+                ],
+                "responses": {"200": {"description": "the tile (empty when nothing lies in it)", "content": {"application/vnd.mapbox-vector-tile": {}}},
+                    "304": {"description": "unchanged since the ETag given in If-None-Match"},
+                    "400": error_response("malformed address or unsupported crs"),
+                    "404": error_response("unknown layer, zoom outside the layer's range, or x/y outside the zoom's grid")}}}
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An API token (`wg_...`)"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "wangge_session", "description": "The web session of POST /api/v1/auth/login"}},
             "schemas": {
+                "NewAccount": {"type": "object", "required": ["username", "role"], "properties": {
+                    "username": {"type": "string", "pattern": "^[a-z0-9._-]{3,64}$"},
+                    "display_name": {"type": "string"},
+                    "role": {"type": "string", "enum": ["admin", "planner", "dispatcher", "grid_worker", "department", "viewer"]},
+                    "department": {"type": "string", "description": "required for department accounts"},
+                    "scopes": {"type": "array", "items": {"type": "string"}, "description": "unit codes; each covers the unit and all below it; required but for admins"},
+                    "password": {"type": "string", "minLength": 10}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
                     "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}},
                 "UnitRef": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "level": {"type": "string"}}},

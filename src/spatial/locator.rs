@@ -1,17 +1,102 @@
 //! The fast path of assignment: for each top-level unit, a dense grid of cells over its leaves.
-//! A cell wholly inside one leaf answers with no geometry test; a cell crossed by boundaries lists
-//! the few leaves to test, lowest code first. Built once per snapshot.
+//! A cell wholly inside one leaf answers with no geometry test; a cell crossed by leaf boundaries
+//! lists the few leaves to test, lowest code first; a cell outside every leaf and away from every
+//! unit boundary knows its fallback in advance. Built once per snapshot.
 
-use super::prepared::{Bbox, PreparedPolygon};
+use super::prepared::{metres_per_degree_lon, Bbox, PreparedPolygon, METRES_PER_DEGREE_LAT};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Cell {
-    Outside,
     Inside(u32),
-    Candidates { start: u32, len: u32 },
+    /// Leaves to test, in code order: `pool[start]` is their count, then the leaves.
+    Candidates(u32),
+    /// No leaf in the cell; a leaf boundary may be within the snap tolerance. When no unit
+    /// boundary crosses the cell, the smallest covering unit is known (`Some`, `NO_UNIT`: none).
+    NearLeaves(Option<u32>),
+    /// No leaf within the snap tolerance and no unit boundary in the cell: every point of it has
+    /// the same smallest covering unit (`NO_UNIT`: none).
+    Held(u32),
+    /// No leaf within the snap tolerance, but a non-leaf unit's boundary crosses the cell.
+    Undecided,
 }
 
-/// A dense grid over one block of leaves (the leaves under one top-level unit).
+/// A cell packed in 32 bits (3 bits of kind, 29 of payload): random lookups over a district then
+/// stay within the CPU caches, which is what the throughput depends on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PackedCell(u32);
+
+const KIND_SHIFT: u32 = 29;
+const PAYLOAD: u32 = (1 << KIND_SHIFT) - 1;
+
+impl PackedCell {
+    fn pack(cell: Cell) -> PackedCell {
+        let (kind, payload) = match cell {
+            Cell::Inside(l) => (0, l),
+            Cell::Candidates(start) => (1, start),
+            Cell::NearLeaves(None) => (2, 0),
+            Cell::Held(u) => (3, u & PAYLOAD),
+            Cell::Undecided => (4, 0),
+            Cell::NearLeaves(Some(u)) => (5, u & PAYLOAD),
+        };
+        debug_assert!(payload <= PAYLOAD || matches!(cell, Cell::Held(NO_UNIT)));
+        PackedCell((kind << KIND_SHIFT) | payload)
+    }
+
+    #[inline]
+    fn unpack(self) -> Cell {
+        let payload = self.0 & PAYLOAD;
+        match self.0 >> KIND_SHIFT {
+            0 => Cell::Inside(payload),
+            1 => Cell::Candidates(payload),
+            2 => Cell::NearLeaves(None),
+            3 if payload == PAYLOAD => Cell::Held(NO_UNIT),
+            3 => Cell::Held(payload),
+            4 => Cell::Undecided,
+            _ if payload == PAYLOAD => Cell::NearLeaves(Some(NO_UNIT)),
+            _ => Cell::NearLeaves(Some(payload)),
+        }
+    }
+}
+
+/// More units than fit a cell's payload cannot be indexed (536 million).
+pub const MAX_UNITS: usize = PAYLOAD as usize;
+
+const NO_UNIT: u32 = u32::MAX;
+
+/// What the fast path knows about a point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Located {
+    /// The lowest-coded leaf covering the point.
+    Leaf(u32),
+    /// No leaf covers the point, but one may be within the snap tolerance; beyond it, the
+    /// point falls back as `then` says (`HeldBy`, `Uncovered` or `Undecided`).
+    NearLeaf { then: Fallback },
+    /// No leaf within the snap tolerance.
+    Far(Fallback),
+}
+
+/// Where a point no leaf takes falls back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// The smallest unit covering the point.
+    HeldBy(u32),
+    /// No unit covers the point.
+    Uncovered,
+    /// Which unit covers the point needs the slow path.
+    Undecided,
+}
+
+impl Fallback {
+    fn of_holder(unit: u32) -> Fallback {
+        if unit == NO_UNIT {
+            Fallback::Uncovered
+        } else {
+            Fallback::HeldBy(unit)
+        }
+    }
+}
+
+/// A dense grid over one block (the units under one top-level unit).
 #[derive(Debug)]
 struct Block {
     bbox: Bbox,
@@ -19,120 +104,263 @@ struct Block {
     ny: usize,
     cell_w: f64,
     cell_h: f64,
-    cells: Vec<Cell>,
-    candidates: Vec<u32>,
+    cells: Vec<PackedCell>,
+    /// Candidate lists, each its length followed by the leaves.
+    pool: Vec<u32>,
+}
+
+/// The units of one block: its leaves (code order) and the units above them.
+pub struct BlockUnits<'a> {
+    pub leaves: &'a [u32],
+    pub inner: &'a [u32],
 }
 
 /// Leaf-polygon locator over all blocks, with a coarse grid to find the blocks a point may be in.
 #[derive(Debug)]
 pub struct Locator {
     blocks: Vec<Block>,
+    /// Per coarse cell, the blocks whose box it meets.
     coarse: Block,
 }
 
-/// Aim for about this many cells per leaf: enough that most cells lie wholly inside one leaf.
-const CELLS_PER_LEAF: usize = 8;
+/// Cells per leaf: with cells a twentieth of a leaf across, most points fall in a cell wholly
+/// inside one leaf and need no geometry test. Large datasets get fewer, within a memory budget.
+const MAX_CELLS_PER_LEAF: usize = 400;
+const MIN_CELLS_PER_LEAF: usize = 16;
+const CELL_BUDGET: usize = 64 << 20;
 const MAX_CELLS_PER_BLOCK: usize = 1 << 24;
 
 impl Locator {
-    /// `groups` lists, per top-level unit, the indices (into `polygons`) of its leaves sorted by code.
-    pub fn build(polygons: &[PreparedPolygon], groups: &[Vec<u32>]) -> Locator {
+    /// `snap_m` is the snap tolerance in metres; `holder_at` answers the smallest unit covering a
+    /// point (the slow path), used once per cell that is away from every boundary.
+    pub fn build(
+        polygons: &[PreparedPolygon],
+        groups: &[BlockUnits<'_>],
+        snap_m: f64,
+        holder_at: &dyn Fn(f64, f64) -> Option<u32>,
+    ) -> Locator {
+        let leaves: usize = groups.iter().map(|g| g.leaves.len()).sum();
+        let per_leaf = (CELL_BUDGET / leaves.max(1)).clamp(MIN_CELLS_PER_LEAF, MAX_CELLS_PER_LEAF);
         let blocks: Vec<Block> = groups
             .iter()
-            .filter(|g| !g.is_empty())
-            .map(|leaves| Block::build(polygons, leaves))
+            .filter(|g| !g.leaves.is_empty())
+            .map(|g| Block::build(polygons, g, snap_m, per_leaf, holder_at))
             .collect();
         let coarse = Block::coarse(&blocks);
         Locator { blocks, coarse }
     }
 
-    /// The lowest-indexed leaf covering the point (leaf indices are code-ordered), if any.
     #[inline]
-    pub fn locate(&self, polygons: &[PreparedPolygon], x: f64, y: f64) -> Option<u32> {
-        let mut best: Option<u32> = None;
-        for &b in self.coarse.lookup_list(x, y) {
-            if let Some(hit) = self.blocks[b as usize].locate(polygons, x, y) {
-                best = Some(best.map_or(hit, |cur: u32| cur.min(hit)));
+    pub fn locate(&self, polygons: &[PreparedPolygon], x: f64, y: f64) -> Located {
+        let blocks = self.coarse.lookup_list(x, y);
+        if let [only] = blocks {
+            return self.blocks[*only as usize].locate(polygons, x, y);
+        }
+        // Blocks overlap only along shared borders: the lowest leaf wins; otherwise leave the
+        // fallback to the slow path unless only one block has anything to say.
+        let mut leaf: Option<u32> = None;
+        let mut near = false;
+        let mut answers = 0;
+        let mut only = Located::Far(Fallback::Uncovered);
+        for &b in blocks {
+            match self.blocks[b as usize].locate(polygons, x, y) {
+                Located::Leaf(l) => leaf = Some(leaf.map_or(l, |cur| cur.min(l))),
+                Located::Far(Fallback::Uncovered) => {}
+                other => {
+                    near |= matches!(other, Located::NearLeaf { .. });
+                    answers += 1;
+                    only = other;
+                }
             }
         }
-        best
+        match (leaf, answers) {
+            (Some(l), _) => Located::Leaf(l),
+            (None, 0 | 1) => only,
+            (None, _) if near => Located::NearLeaf {
+                then: Fallback::Undecided,
+            },
+            (None, _) => Located::Far(Fallback::Undecided),
+        }
+    }
+}
+
+/// Maps lon/lat to cell indices of a grid; the same monotone formula at build and query time, so
+/// every point of a segment falls in a cell of the segment's index range.
+#[derive(Clone, Copy)]
+struct Raster {
+    bbox: Bbox,
+    nx: usize,
+    ny: usize,
+    cell_w: f64,
+    cell_h: f64,
+}
+
+impl Raster {
+    #[inline]
+    fn col(&self, x: f64) -> usize {
+        (((x - self.bbox.min_x) / self.cell_w).max(0.0) as usize).min(self.nx - 1)
+    }
+
+    #[inline]
+    fn row(&self, y: f64) -> usize {
+        (((y - self.bbox.min_y) / self.cell_h).max(0.0) as usize).min(self.ny - 1)
+    }
+
+    /// Calls `f` with each cell index of the box spanned by a and b.
+    fn for_cells(&self, a: [f64; 2], b: [f64; 2], mut f: impl FnMut(usize)) {
+        let (x0, x1) = (self.col(a[0].min(b[0])), self.col(a[0].max(b[0])));
+        let (y0, y1) = (self.row(a[1].min(b[1])), self.row(a[1].max(b[1])));
+        for cy in y0..=y1 {
+            for cx in x0..=x1 {
+                f(cy * self.nx + cx);
+            }
+        }
+    }
+
+    /// Calls `f` with each cell the segment a–b passes through (and, at cell borders, possibly a
+    /// neighbour): column by column, the rows between the segment's heights at the column's
+    /// edges, widened by a hair so rounding can never drop a cell the segment touches.
+    fn for_segment(&self, a: [f64; 2], b: [f64; 2], mut f: impl FnMut(usize)) {
+        const HAIR: f64 = 1e-9;
+        let (lo, hi) = if a[0] <= b[0] { (a, b) } else { (b, a) };
+        let (c0, c1) = (self.col(lo[0]), self.col(hi[0]));
+        let dx = hi[0] - lo[0];
+        for cx in c0..=c1 {
+            let (y_start, y_end) = if c0 == c1 || dx == 0.0 {
+                (lo[1], hi[1])
+            } else {
+                let x_left = (self.bbox.min_x + cx as f64 * self.cell_w - HAIR).max(lo[0]);
+                let x_right = (self.bbox.min_x + (cx + 1) as f64 * self.cell_w + HAIR).min(hi[0]);
+                let at = |x: f64| lo[1] + (hi[1] - lo[1]) * ((x - lo[0]) / dx);
+                (at(x_left), at(x_right))
+            };
+            let (r0, r1) = (
+                self.row(y_start.min(y_end) - HAIR),
+                self.row(y_start.max(y_end) + HAIR),
+            );
+            for cy in r0..=r1 {
+                f(cy * self.nx + cx);
+            }
+        }
+    }
+
+    fn centre(&self, c: usize) -> (f64, f64) {
+        let (cx, cy) = (c % self.nx, c / self.nx);
+        (
+            self.bbox.min_x + (cx as f64 + 0.5) * self.cell_w,
+            self.bbox.min_y + (cy as f64 + 0.5) * self.cell_h,
+        )
     }
 }
 
 impl Block {
-    fn build(polygons: &[PreparedPolygon], leaves: &[u32]) -> Block {
-        let bbox = leaves
+    fn build(
+        polygons: &[PreparedPolygon],
+        units: &BlockUnits<'_>,
+        snap_m: f64,
+        cells_per_leaf: usize,
+        holder_at: &dyn Fn(f64, f64) -> Option<u32>,
+    ) -> Block {
+        let leaves_bbox = units
+            .leaves
             .iter()
+            .chain(units.inner)
             .fold(Bbox::EMPTY, |acc, &i| acc.union(&polygons[i as usize].bbox));
-        let (nx, ny, cell_w, cell_h) = dimensions(&bbox, leaves.len() * CELLS_PER_LEAF);
-        let n = nx * ny;
-        // Per cell: the leaves whose boundary passes through it, and the leaves covering it whole.
-        let mut boundary: Vec<Vec<u32>> = vec![Vec::new(); n];
-        let mut covering: Vec<Vec<u32>> = vec![Vec::new(); n];
-        let idx = |x: f64, y: f64| -> (usize, usize) {
-            let cx = (((x - bbox.min_x) / cell_w) as isize).clamp(0, nx as isize - 1) as usize;
-            let cy = (((y - bbox.min_y) / cell_h) as isize).clamp(0, ny as isize - 1) as usize;
-            (cx, cy)
+        // Widened by the snap tolerance, so a point outside the grid is surely far from every leaf.
+        let lat = leaves_bbox.max_y.abs().max(leaves_bbox.min_y.abs());
+        let margin_y = snap_m / METRES_PER_DEGREE_LAT;
+        let margin_x = snap_m / metres_per_degree_lon(lat).max(1.0);
+        let bbox = Bbox {
+            min_x: leaves_bbox.min_x - margin_x,
+            min_y: leaves_bbox.min_y - margin_y,
+            max_x: leaves_bbox.max_x + margin_x,
+            max_y: leaves_bbox.max_y + margin_y,
         };
+        let (nx, ny, cell_w, cell_h) = dimensions(&bbox, units.leaves.len() * cells_per_leaf);
+        let grid = Raster {
+            bbox,
+            nx,
+            ny,
+            cell_w,
+            cell_h,
+        };
+        let n = nx * ny;
+        // (cell, leaf, whole): the leaves whose boundary passes through a cell (whole = false) and
+        // the leaves covering a cell whole (whole = true); sorted by cell afterwards.
+        let mut marks: Vec<(u32, u32, bool)> = Vec::new();
+        let mut near = vec![false; n];
         let mut touched = vec![false; n];
-        for &leaf in leaves {
+        let reach_x = (margin_x / cell_w).ceil() as usize + 1;
+        let reach_y = (margin_y / cell_h).ceil() as usize + 1;
+        for &leaf in units.leaves {
             let poly = &polygons[leaf as usize];
             let mut marked = Vec::new();
             for (a, b) in poly.segments() {
-                // Conservative: every cell of the segment's bbox, widened by one cell so that
-                // floating-point rounding at cell borders can never hide a crossing.
-                let (x0, y0) = idx(a[0].min(b[0]), a[1].min(b[1]));
-                let (x1, y1) = idx(a[0].max(b[0]), a[1].max(b[1]));
-                for cy in y0.saturating_sub(1)..=(y1 + 1).min(ny - 1) {
-                    for cx in x0.saturating_sub(1)..=(x1 + 1).min(nx - 1) {
-                        let c = cy * nx + cx;
-                        if !touched[c] {
-                            touched[c] = true;
-                            marked.push(c);
-                            boundary[c].push(leaf);
-                        }
+                grid.for_segment(a, b, |c| {
+                    if !touched[c] {
+                        touched[c] = true;
+                        marked.push(c);
+                        marks.push((c as u32, leaf, false));
                     }
-                }
+                });
             }
             // Cells in the leaf's bbox not touched by its boundary are wholly in or wholly out.
-            let (x0, y0) = idx(poly.bbox.min_x, poly.bbox.min_y);
-            let (x1, y1) = idx(poly.bbox.max_x, poly.bbox.max_y);
-            for cy in y0..=y1 {
-                for cx in x0..=x1 {
-                    let c = cy * nx + cx;
-                    if touched[c] {
-                        continue;
-                    }
-                    let mx = bbox.min_x + (cx as f64 + 0.5) * cell_w;
-                    let my = bbox.min_y + (cy as f64 + 0.5) * cell_h;
+            let b = &poly.bbox;
+            grid.for_cells([b.min_x, b.min_y], [b.max_x, b.max_y], |c| {
+                if !touched[c] {
+                    let (mx, my) = grid.centre(c);
                     if poly.covers(mx, my) {
-                        covering[c].push(leaf);
+                        marks.push((c as u32, leaf, true));
                     }
                 }
-            }
+            });
             for c in marked {
                 touched[c] = false;
-            }
-        }
-        let mut cells = Vec::with_capacity(n);
-        let mut candidates = Vec::new();
-        for c in 0..n {
-            let cell = match (boundary[c].as_slice(), covering[c].as_slice()) {
-                ([], []) => Cell::Outside,
-                ([], [only]) => Cell::Inside(*only),
-                (b, w) => {
-                    let start = candidates.len() as u32;
-                    candidates.extend_from_slice(b);
-                    candidates.extend_from_slice(w);
-                    let slice = &mut candidates[start as usize..];
-                    slice.sort_unstable();
-                    Cell::Candidates {
-                        start,
-                        len: slice.len() as u32,
+                let (cx, cy) = (c % nx, c / nx);
+                for ry in cy.saturating_sub(reach_y)..=(cy + reach_y).min(ny - 1) {
+                    for rx in cx.saturating_sub(reach_x)..=(cx + reach_x).min(nx - 1) {
+                        near[ry * nx + rx] = true;
                     }
                 }
+            }
+        }
+        drop(touched);
+        // Cells crossed by the boundary of a unit above the leaves cannot be answered in advance.
+        let mut crossed = vec![false; n];
+        for &unit in units.inner {
+            for (a, b) in polygons[unit as usize].segments() {
+                grid.for_segment(a, b, |c| crossed[c] = true);
+            }
+        }
+        marks.sort_unstable();
+        let mut cells = Vec::with_capacity(n);
+        let mut pool = Vec::new();
+        let mut next = 0usize;
+        for c in 0..n {
+            let start = next;
+            while next < marks.len() && marks[next].0 as usize == c {
+                next += 1;
+            }
+            let here = &marks[start..next];
+            let holder = || {
+                let (mx, my) = grid.centre(c);
+                holder_at(mx, my).unwrap_or(NO_UNIT)
             };
-            cells.push(cell);
+            let cell = match here {
+                [] if near[c] && crossed[c] => Cell::NearLeaves(None),
+                [] if near[c] => Cell::NearLeaves(Some(holder())),
+                [] if crossed[c] => Cell::Undecided,
+                [] => Cell::Held(holder()),
+                [(_, leaf, true)] => Cell::Inside(*leaf),
+                _ => {
+                    let start = pool.len();
+                    pool.push(here.len() as u32);
+                    pool.extend(here.iter().map(|m| m.1));
+                    pool[start + 1..].sort_unstable();
+                    Cell::Candidates(start as u32)
+                }
+            };
+            cells.push(PackedCell::pack(cell));
         }
         Block {
             bbox,
@@ -141,7 +369,7 @@ impl Block {
             cell_w,
             cell_h,
             cells,
-            candidates,
+            pool,
         }
     }
 
@@ -149,26 +377,24 @@ impl Block {
     fn coarse(blocks: &[Block]) -> Block {
         let bbox = blocks.iter().fold(Bbox::EMPTY, |acc, b| acc.union(&b.bbox));
         let (nx, ny, cell_w, cell_h) = dimensions(&bbox, (blocks.len() * 64).max(1));
+        let grid = Raster {
+            bbox,
+            nx,
+            ny,
+            cell_w,
+            cell_h,
+        };
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); nx * ny];
         for (i, b) in blocks.iter().enumerate() {
-            let x0 = ((b.bbox.min_x - bbox.min_x) / cell_w).floor().max(0.0) as usize;
-            let y0 = ((b.bbox.min_y - bbox.min_y) / cell_h).floor().max(0.0) as usize;
-            let x1 = (((b.bbox.max_x - bbox.min_x) / cell_w) as usize).min(nx - 1);
-            let y1 = (((b.bbox.max_y - bbox.min_y) / cell_h) as usize).min(ny - 1);
-            for cy in y0..=y1 {
-                for cx in x0..=x1 {
-                    lists[cy * nx + cx].push(i as u32);
-                }
-            }
+            let (lo, hi) = ([b.bbox.min_x, b.bbox.min_y], [b.bbox.max_x, b.bbox.max_y]);
+            grid.for_cells(lo, hi, |c| lists[c].push(i as u32));
         }
         let mut cells = Vec::with_capacity(lists.len());
-        let mut candidates = Vec::new();
+        let mut pool = Vec::new();
         for l in lists {
-            cells.push(Cell::Candidates {
-                start: candidates.len() as u32,
-                len: l.len() as u32,
-            });
-            candidates.extend(l);
+            cells.push(PackedCell::pack(Cell::Candidates(pool.len() as u32)));
+            pool.push(l.len() as u32);
+            pool.extend(l);
         }
         Block {
             bbox,
@@ -177,7 +403,7 @@ impl Block {
             cell_w,
             cell_h,
             cells,
-            candidates,
+            pool,
         }
     }
 
@@ -186,31 +412,52 @@ impl Block {
         if !self.bbox.contains(x, y) {
             return None;
         }
-        let cx = (((x - self.bbox.min_x) / self.cell_w) as usize).min(self.nx - 1);
-        let cy = (((y - self.bbox.min_y) / self.cell_h) as usize).min(self.ny - 1);
-        Some(self.cells[cy * self.nx + cx])
+        let cx = (((x - self.bbox.min_x) / self.cell_w).max(0.0) as usize).min(self.nx - 1);
+        let cy = (((y - self.bbox.min_y) / self.cell_h).max(0.0) as usize).min(self.ny - 1);
+        Some(self.cells[cy * self.nx + cx].unpack())
+    }
+
+    #[inline]
+    fn list(&self, start: u32) -> &[u32] {
+        let start = start as usize;
+        let len = self.pool[start] as usize;
+        &self.pool[start + 1..start + 1 + len]
     }
 
     #[inline]
     fn lookup_list(&self, x: f64, y: f64) -> &[u32] {
         match self.cell_at(x, y) {
-            Some(Cell::Candidates { start, len }) => {
-                &self.candidates[start as usize..(start + len) as usize]
-            }
+            Some(Cell::Candidates(start)) => self.list(start),
             _ => &[],
         }
     }
 
     #[inline]
-    fn locate(&self, polygons: &[PreparedPolygon], x: f64, y: f64) -> Option<u32> {
-        match self.cell_at(x, y)? {
-            Cell::Outside => None,
-            Cell::Inside(leaf) => Some(leaf),
-            Cell::Candidates { start, len } => self.candidates
-                [start as usize..(start + len) as usize]
+    fn locate(&self, polygons: &[PreparedPolygon], x: f64, y: f64) -> Located {
+        match self.cell_at(x, y) {
+            // The grid spans every unit of the block and the snap margin around it.
+            None => Located::Far(Fallback::Uncovered),
+            Some(Cell::Inside(leaf)) => Located::Leaf(leaf),
+            Some(Cell::Candidates(start)) => self
+                .list(start)
                 .iter()
                 .copied()
-                .find(|&leaf| polygons[leaf as usize].covers(x, y)),
+                .find(|&leaf| polygons[leaf as usize].covers(x, y))
+                // Candidates' boundaries pass through the cell: a leaf is near by definition.
+                .map_or(
+                    Located::NearLeaf {
+                        then: Fallback::Undecided,
+                    },
+                    Located::Leaf,
+                ),
+            Some(Cell::NearLeaves(None)) => Located::NearLeaf {
+                then: Fallback::Undecided,
+            },
+            Some(Cell::NearLeaves(Some(unit))) => Located::NearLeaf {
+                then: Fallback::of_holder(unit),
+            },
+            Some(Cell::Held(unit)) => Located::Far(Fallback::of_holder(unit)),
+            Some(Cell::Undecided) => Located::Far(Fallback::Undecided),
         }
     }
 }

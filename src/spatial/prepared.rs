@@ -55,82 +55,87 @@ impl Bbox {
     }
 }
 
-/// All rings of a multipolygon as one vertex array with ring boundaries. Holes need no special
-/// treatment: the crossing count over every ring is inside-ness under the even-odd rule, which
-/// equals the non-zero rule for valid polygons.
+/// Every edge of a multipolygon (all rings, holes included) as a flat segment list, with a
+/// horizontal band index for polygons with many edges. Holes need no special treatment: the
+/// crossing count over every ring is inside-ness under the even-odd rule, which equals the
+/// non-zero rule for valid polygons.
 #[derive(Debug, Clone)]
 pub struct PreparedPolygon {
     pub bbox: Bbox,
-    points: Vec<[f64; 2]>,
-    /// `ring_ends[i]` is one past the last point of ring i (each ring stored closed).
-    ring_ends: Vec<u32>,
+    /// `[ax, ay, bx, by]` per edge.
+    segments: Vec<[f64; 4]>,
+    bands: Option<Bands>,
 }
+
+/// Edges bucketed by horizontal band, so a test only looks at the edges whose y-range can
+/// contain the point's y.
+#[derive(Debug, Clone)]
+struct Bands {
+    min_y: f64,
+    per_unit_y: f64,
+    /// `offsets[i]..offsets[i + 1]` indexes `edges` for band i.
+    offsets: Vec<u32>,
+    edges: Vec<u32>,
+}
+
+/// Below this many edges a linear scan is as fast as a band lookup.
+const BANDED_FROM_EDGES: usize = 32;
+const EDGES_PER_BAND: usize = 8;
 
 impl PreparedPolygon {
     pub fn new(mp: &MultiPolygon<f64>) -> PreparedPolygon {
-        let mut points = Vec::new();
-        let mut ring_ends = Vec::new();
+        let mut segments = Vec::new();
         for poly in mp {
             for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
-                if ring.0.len() < 2 {
+                let pts = &ring.0;
+                if pts.len() < 2 {
                     continue;
                 }
-                points.extend(ring.0.iter().map(|c| [c.x, c.y]));
-                if ring.0.first() != ring.0.last() {
-                    points.push([ring.0[0].x, ring.0[0].y]);
+                for w in pts.windows(2) {
+                    segments.push([w[0].x, w[0].y, w[1].x, w[1].y]);
                 }
-                ring_ends.push(points.len() as u32);
+                if pts.first() != pts.last() {
+                    let (a, b) = (pts[pts.len() - 1], pts[0]);
+                    segments.push([a.x, a.y, b.x, b.y]);
+                }
             }
         }
+        let bbox = Bbox::of(mp);
+        let bands = (segments.len() >= BANDED_FROM_EDGES).then(|| Bands::build(&segments, &bbox));
         PreparedPolygon {
-            bbox: Bbox::of(mp),
-            points,
-            ring_ends,
+            bbox,
+            segments,
+            bands,
         }
     }
 
     /// True when the point lies inside the polygon or on its boundary, decided with exact
     /// orientation predicates so that a point on a shared edge is covered by both neighbours.
+    #[inline]
     pub fn covers(&self, x: f64, y: f64) -> bool {
         if !self.bbox.contains(x, y) {
             return false;
         }
         let mut inside = false;
-        let mut start = 0usize;
-        for &end in &self.ring_ends {
-            let ring = &self.points[start..end as usize];
-            for seg in ring.windows(2) {
-                let (a, b) = (seg[0], seg[1]);
-                let (lo_y, hi_y) = if a[1] < b[1] {
-                    (a[1], b[1])
-                } else {
-                    (b[1], a[1])
-                };
-                if y < lo_y || y > hi_y || x > a[0].max(b[0]) {
-                    continue;
-                }
-                let o = orient2d(
-                    Coord { x: a[0], y: a[1] },
-                    Coord { x: b[0], y: b[1] },
-                    Coord { x, y },
-                );
-                if o == 0.0 {
-                    if x >= a[0].min(b[0]) {
-                        return true; // on the segment
-                    }
-                    continue;
-                }
-                // Half-open rule: an edge counts when it crosses the horizontal through y with one
-                // end strictly above; the crossing is right of the point when the point is on the
-                // left of an upward edge or on the right of a downward one.
-                if (a[1] > y) != (b[1] > y) {
-                    let upward = b[1] > a[1];
-                    if (upward && o > 0.0) || (!upward && o < 0.0) {
-                        inside = !inside;
+        match &self.bands {
+            None => {
+                for seg in &self.segments {
+                    match crossing(seg, x, y) {
+                        Crossing::OnBoundary => return true,
+                        Crossing::Right => inside = !inside,
+                        Crossing::None => {}
                     }
                 }
             }
-            start = end as usize;
+            Some(b) => {
+                for &i in b.edges_near(y) {
+                    match crossing(&self.segments[i as usize], x, y) {
+                        Crossing::OnBoundary => return true,
+                        Crossing::Right => inside = !inside,
+                        Crossing::None => {}
+                    }
+                }
+            }
         }
         inside
     }
@@ -142,33 +147,98 @@ impl PreparedPolygon {
         if self.covers(x, y) {
             return 0.0;
         }
+        self.boundary_distance_m(x, y)
+    }
+
+    /// Distance in metres from the point to the nearest edge, inside or out.
+    pub fn boundary_distance_m(&self, x: f64, y: f64) -> f64 {
         let kx = metres_per_degree_lon(y);
         let ky = METRES_PER_DEGREE_LAT;
-        let mut best = f64::INFINITY;
-        let mut start = 0usize;
-        for &end in &self.ring_ends {
-            for seg in self.points[start..end as usize].windows(2) {
-                let (ax, ay) = ((seg[0][0] - x) * kx, (seg[0][1] - y) * ky);
-                let (bx, by) = ((seg[1][0] - x) * kx, (seg[1][1] - y) * ky);
-                best = best.min(point_segment_distance(ax, ay, bx, by));
-            }
-            start = end as usize;
-        }
-        best
+        self.segments
+            .iter()
+            .map(|s| {
+                point_segment_distance((s[0] - x) * kx, (s[1] - y) * ky, (s[2] - x) * kx, (s[3] - y) * ky)
+            })
+            .fold(f64::INFINITY, f64::min)
     }
 
-    pub fn vertex_count(&self) -> usize {
-        self.points.len()
+    pub fn edge_count(&self) -> usize {
+        self.segments.len()
     }
 
-    /// Every segment as `(a, b)`, for index building.
+    /// Every edge as `(a, b)`, for index building.
     pub fn segments(&self) -> impl Iterator<Item = ([f64; 2], [f64; 2])> + '_ {
-        let mut start = 0usize;
-        self.ring_ends.iter().flat_map(move |&end| {
-            let ring = &self.points[start..end as usize];
-            start = end as usize;
-            ring.windows(2).map(|w| (w[0], w[1]))
-        })
+        self.segments.iter().map(|s| ([s[0], s[1]], [s[2], s[3]]))
+    }
+}
+
+enum Crossing {
+    None,
+    Right,
+    OnBoundary,
+}
+
+/// How edge `seg` relates to the horizontal ray from (x, y) towards +x. Half-open rule: an edge
+/// counts when one end is strictly above y; the crossing is right of the point when the point is
+/// on the left of an upward edge or on the right of a downward one.
+#[inline]
+fn crossing(seg: &[f64; 4], x: f64, y: f64) -> Crossing {
+    let [ax, ay, bx, by] = *seg;
+    let (lo_y, hi_y) = if ay < by { (ay, by) } else { (by, ay) };
+    if y < lo_y || y > hi_y || x > ax.max(bx) {
+        return Crossing::None;
+    }
+    let o = orient2d(Coord { x: ax, y: ay }, Coord { x: bx, y: by }, Coord { x, y });
+    if o == 0.0 {
+        return if x >= ax.min(bx) {
+            Crossing::OnBoundary
+        } else {
+            Crossing::None
+        };
+    }
+    if (ay > y) != (by > y) {
+        let upward = by > ay;
+        if (upward && o > 0.0) || (!upward && o < 0.0) {
+            return Crossing::Right;
+        }
+    }
+    Crossing::None
+}
+
+impl Bands {
+    fn build(segments: &[[f64; 4]], bbox: &Bbox) -> Bands {
+        let n = (segments.len() / EDGES_PER_BAND).max(1);
+        let height = (bbox.max_y - bbox.min_y).max(f64::MIN_POSITIVE);
+        let per_unit_y = n as f64 / height;
+        let band = |y: f64| (((y - bbox.min_y) * per_unit_y) as usize).min(n - 1);
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (i, s) in segments.iter().enumerate() {
+            let (lo, hi) = (s[1].min(s[3]), s[1].max(s[3]));
+            for list in &mut lists[band(lo)..=band(hi)] {
+                list.push(i as u32);
+            }
+        }
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut edges = Vec::new();
+        offsets.push(0);
+        for l in lists {
+            edges.extend(l);
+            offsets.push(edges.len() as u32);
+        }
+        Bands {
+            min_y: bbox.min_y,
+            per_unit_y,
+            offsets,
+            edges,
+        }
+    }
+
+    /// The edges whose y-range may contain `y` (the caller has checked y is within the bbox).
+    #[inline]
+    fn edges_near(&self, y: f64) -> &[u32] {
+        let n = self.offsets.len() - 1;
+        let b = (((y - self.min_y) * self.per_unit_y).max(0.0) as usize).min(n - 1);
+        &self.edges[self.offsets[b] as usize..self.offsets[b + 1] as usize]
     }
 }
 
@@ -226,6 +296,31 @@ mod tests {
         assert!(!p.covers(-0.1, 2.0));
         assert!(!p.covers(2.0, 4.0000001));
         assert!(p.covers(3.0, 3.0));
+    }
+
+    #[test]
+    fn banded_polygon_answers_like_a_linear_scan() {
+        // A 200-gon star: many edges, so the band index is used.
+        let pts: Vec<(f64, f64)> = (0..200)
+            .map(|i| {
+                let a = i as f64 / 200.0 * std::f64::consts::TAU;
+                let r = if i % 2 == 0 { 1.0 } else { 0.6 };
+                (r * a.cos(), r * a.sin())
+            })
+            .collect();
+        let mp = MultiPolygon(vec![geo::Polygon::new(pts.clone().into(), vec![])]);
+        let p = PreparedPolygon::new(&mp);
+        assert!(p.bands.is_some());
+        use geo::Covers;
+        for i in 0..100 {
+            for j in 0..100 {
+                let (x, y) = (-1.1 + 0.022 * i as f64, -1.1 + 0.022 * j as f64);
+                assert_eq!(p.covers(x, y), mp.covers(&geo::Point::new(x, y)), "({x},{y})");
+            }
+        }
+        for &(x, y) in &pts {
+            assert!(p.covers(x, y));
+        }
     }
 
     #[test]

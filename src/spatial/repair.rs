@@ -20,12 +20,16 @@
 use geo::algorithm::bool_ops::{FillRule, OpType};
 use geo::algorithm::line_intersection::{line_intersection, LineIntersection};
 use geo::algorithm::orient::Direction;
-use geo::algorithm::validation::{InvalidMultiPolygon, InvalidPolygon, RingRole};
+use geo::algorithm::validation::{
+    CoordIndex, GeometryIndex, InvalidMultiPolygon, InvalidPolygon, RingRole,
+};
+use geo::coordinate_position::CoordPos;
+use geo::dimensions::Dimensions;
 use geo::kernels::{Kernel, Orientation, RobustKernel};
 use geo::winding_order::{Winding, WindingOrder};
 use geo::{
     Area, BooleanOps, BoundingRect, Coord, InteriorPoint, Line, LineString, MultiPolygon, Orient,
-    Polygon, Validation,
+    Polygon, PreparedGeometry, Relate, RemoveRepeatedPoints,
 };
 
 /// Repairs `mp` as far as it is safe to, returning the repaired geometry and one sentence per
@@ -68,8 +72,7 @@ pub fn repair(mp: &MultiPolygon<f64>) -> (MultiPolygon<f64>, Vec<String>) {
     // definite orientation: those go straight to the rebuild.
     let folded = folded_rings(&cleaned);
     let reasons: Vec<String> = if folded.is_empty() {
-        cleaned
-            .validation_errors()
+        multipolygon_errors(&cleaned)
             .iter()
             .map(|p| p.to_string())
             .collect()
@@ -101,9 +104,10 @@ pub fn repair(mp: &MultiPolygon<f64>) -> (MultiPolygon<f64>, Vec<String>) {
 /// `("polygon 0 ring 1 near 118.1000,24.4000", "exterior ring has a self-intersection")`.
 ///
 /// Checks: coordinates that are not finite numbers, longitudes outside −180..180 and latitudes
-/// outside −90..90, open rings, rings without area, and everything geo's [`Validation`] checks
+/// outside −90..90, open rings, rings without area, and everything geo's [`Validation`](geo::Validation) checks
 /// (too few points, self-intersections, holes outside their exterior, rings crossing each other,
-/// overlapping polygons, polygons touching along a line). Ring orientation is not a problem here:
+/// overlapping polygons, polygons touching along a line), computed faster than geo does (see
+/// `multipolygon_errors`). Ring orientation is not a problem here:
 /// RFC 7946 asks parsers not to reject either winding; [`repair`] normalises it.
 pub fn validity_problems(mp: &MultiPolygon<f64>) -> Vec<(String, String)> {
     let mut problems = Vec::new();
@@ -161,7 +165,7 @@ pub fn validity_problems(mp: &MultiPolygon<f64>) -> Vec<(String, String)> {
     }
 
     let finite = MultiPolygon(finite);
-    for error in finite.validation_errors() {
+    for error in multipolygon_errors(&finite) {
         match error {
             InvalidMultiPolygon::InvalidPolygon(idx, e) => {
                 let pi = finite_index[idx.0];
@@ -410,33 +414,140 @@ fn fmt_area(a: f64) -> String {
     format!("{a:.6e} square degrees")
 }
 
-/// The first point where two non-adjacent edges of a ring meet, found by a sweep over the edges
-/// sorted by their west end.
+/// geo's [`Validation`](geo::Validation) of a multipolygon, with the same findings in the same order, but in
+/// `n log n` per ring rather than geo's `n²` (0.3 s for one 10,000-point outline), and comparing
+/// only polygons whose bounding boxes meet. One addition: a ring that folds back on itself along
+/// a line (a spike) counts as a self-intersection, as OGC has it; geo lets it pass.
+fn multipolygon_errors(mp: &MultiPolygon<f64>) -> Vec<InvalidMultiPolygon> {
+    let mut errors = Vec::new();
+    let boxes: Vec<_> = mp.0.iter().map(|p| p.bounding_rect()).collect();
+    for (i, polygon) in mp.0.iter().enumerate() {
+        for e in polygon_errors(polygon) {
+            errors.push(InvalidMultiPolygon::InvalidPolygon(GeometryIndex(i), e));
+        }
+        for (j, other) in mp.0.iter().enumerate().skip(i + 1) {
+            let (Some(a), Some(b)) = (boxes[i], boxes[j]) else {
+                continue;
+            };
+            if a.max().x < b.min().x
+                || b.max().x < a.min().x
+                || a.max().y < b.min().y
+                || b.max().y < a.min().y
+            {
+                continue;
+            }
+            let im = polygon.relate(other);
+            if im.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional {
+                errors.push(InvalidMultiPolygon::ElementsOverlaps(
+                    GeometryIndex(i),
+                    GeometryIndex(j),
+                ));
+            }
+            if im.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional {
+                errors.push(InvalidMultiPolygon::ElementsTouchOnALine(
+                    GeometryIndex(i),
+                    GeometryIndex(j),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// geo's [`Validation`](geo::Validation) of one polygon (see [`multipolygon_errors`]).
+fn polygon_errors(polygon: &Polygon<f64>) -> Vec<InvalidPolygon> {
+    let mut errors = Vec::new();
+    if polygon.exterior().0.is_empty() {
+        return errors;
+    }
+    for (ri, ring) in rings(polygon).enumerate() {
+        if ring.0.is_empty() {
+            continue;
+        }
+        let role = if ri == 0 {
+            RingRole::Exterior
+        } else {
+            RingRole::Interior(ri - 1)
+        };
+        if ring.remove_repeated_points().0.len() < 4 {
+            errors.push(InvalidPolygon::TooFewPointsInRing(role));
+        }
+        if first_self_intersection(ring).is_some() {
+            errors.push(InvalidPolygon::SelfIntersection(role));
+        }
+        for (k, c) in ring.0.iter().enumerate() {
+            if !(c.x.is_finite() && c.y.is_finite()) {
+                errors.push(InvalidPolygon::NonFiniteCoord(role, CoordIndex(k)));
+            }
+        }
+    }
+    let holes: Vec<(usize, Polygon<f64>)> = polygon
+        .interiors()
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.0.is_empty())
+        .map(|(k, r)| (k, Polygon::new(r.clone(), vec![])))
+        .collect();
+    if holes.is_empty() {
+        return errors;
+    }
+    let exterior = Polygon::new(polygon.exterior().clone(), vec![]);
+    let exterior = PreparedGeometry::from(&exterior);
+    let prepared: Vec<_> = holes
+        .iter()
+        .map(|(_, h)| PreparedGeometry::from(h))
+        .collect();
+    for (a, (ka, _)) in holes.iter().enumerate() {
+        let role = RingRole::Interior(*ka);
+        let im = exterior.relate(&prepared[a]);
+        if !im.is_contains() {
+            errors.push(InvalidPolygon::InteriorRingNotContainedInExteriorRing(role));
+        }
+        if im.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional {
+            errors.push(InvalidPolygon::IntersectingRingsOnALine(
+                RingRole::Exterior,
+                role,
+            ));
+        }
+        for (kb, hole_b) in holes.iter().skip(a + 1) {
+            let other = RingRole::Interior(*kb);
+            let im = prepared[a].relate(hole_b);
+            if im.get(CoordPos::Inside, CoordPos::Inside) == Dimensions::TwoDimensional {
+                errors.push(InvalidPolygon::IntersectingRingsOnAnArea(role, other));
+            }
+            if im.get(CoordPos::OnBoundary, CoordPos::OnBoundary) == Dimensions::OneDimensional {
+                errors.push(InvalidPolygon::IntersectingRingsOnALine(role, other));
+            }
+        }
+    }
+    errors
+}
+
+/// Where a ring crosses or touches itself: two edges that meet other than as consecutive edges
+/// at their shared point (geo's rule), found by a sweep over the edges sorted by their west end;
+/// failing that, where it folds back on itself (consecutive edges overlapping along a line).
 fn first_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
     let lines: Vec<Line<f64>> = ring.lines().collect();
     let n = lines.len();
-    if n < 4 {
+    if n < 3 {
         return None;
     }
     let boxes: Vec<_> = lines.iter().map(|l| l.bounding_rect()).collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| boxes[a].min().x.total_cmp(&boxes[b].min().x));
-    let adjacent = |a: usize, b: usize| {
-        let d = a.abs_diff(b);
-        d <= 1 || d == n - 1
-    };
     for (k, &a) in order.iter().enumerate() {
         for &b in &order[k + 1..] {
             if boxes[b].min().x > boxes[a].max().x {
                 break;
             }
-            if adjacent(a, b)
-                || boxes[b].min().y > boxes[a].max().y
-                || boxes[b].max().y < boxes[a].min().y
-            {
+            if boxes[b].min().y > boxes[a].max().y || boxes[b].max().y < boxes[a].min().y {
                 continue;
             }
-            match line_intersection(lines[a], lines[b]) {
+            let (la, lb) = (lines[a], lines[b]);
+            if la.start == lb.end || la.end == lb.start {
+                continue;
+            }
+            match line_intersection(la, lb) {
                 Some(LineIntersection::SinglePoint { intersection, .. }) => {
                     return Some(intersection)
                 }
@@ -447,17 +558,20 @@ fn first_self_intersection(ring: &LineString<f64>) -> Option<Coord<f64>> {
             }
         }
     }
-    // Adjacent edges folding back onto each other (a spike) also make a ring non-simple.
-    (0..n).find_map(|a| match line_intersection(lines[a], lines[(a + 1) % n]) {
-        Some(LineIntersection::Collinear { intersection }) => Some(intersection.end),
-        _ => None,
-    })
+    let proper: Vec<&Line<f64>> = lines.iter().filter(|l| l.start != l.end).collect();
+    let m = proper.len();
+    (0..m).find_map(
+        |a| match line_intersection(*proper[a], *proper[(a + 1) % m]) {
+            Some(LineIntersection::Collinear { intersection }) => Some(intersection.end),
+            _ => None,
+        },
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{coord, polygon};
+    use geo::{coord, polygon, Validation};
 
     fn square_ccw() -> Polygon<f64> {
         polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.), (x: 0., y: 0.)]
@@ -587,11 +701,50 @@ mod tests {
             (x: 0., y: 0.), (x: -1., y: 0.), (x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.), (x: 0., y: 0.)
         ]]);
         let problems = validity_problems(&spiked);
-        assert!(problems.iter().any(|(_, w)| w.contains("folds back")), "{problems:?}");
+        assert!(
+            problems.iter().any(|(_, w)| w.contains("folds back")),
+            "{problems:?}"
+        );
         let (fixed, changes) = repair(&spiked);
-        assert!(changes.iter().any(|c| c.contains("folds back")), "{changes:?}");
+        assert!(
+            changes.iter().any(|c| c.contains("folds back")),
+            "{changes:?}"
+        );
         assert!(fixed.is_valid());
         assert!((fixed.unsigned_area() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn fast_validation_finds_what_geo_finds() {
+        let shapes: Vec<MultiPolygon<f64>> = vec![
+            MultiPolygon(vec![square_ccw()]),
+            MultiPolygon(vec![polygon![
+                (x: 0., y: 0.), (x: 2., y: 2.), (x: 2., y: 0.), (x: 0., y: 2.), (x: 0., y: 0.)
+            ]]),
+            // ring passing through (1, 1) twice
+            MultiPolygon(vec![polygon![
+                (x: 0., y: 0.), (x: 2., y: 0.), (x: 1., y: 1.), (x: 2., y: 2.), (x: 0., y: 2.), (x: 1., y: 1.), (x: 0., y: 0.)
+            ]]),
+            // hole sticking out, holes overlapping
+            MultiPolygon(vec![polygon!(
+                exterior: [(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 0., y: 0.)],
+                interiors: [
+                    [(x: 3., y: 3.), (x: 5., y: 3.), (x: 5., y: 5.), (x: 3., y: 3.)],
+                    [(x: 1., y: 1.), (x: 2., y: 1.), (x: 2., y: 2.), (x: 1., y: 1.)],
+                    [(x: 1.5, y: 1.2), (x: 2.5, y: 1.2), (x: 2.5, y: 2.2), (x: 1.5, y: 1.2)],
+                ],
+            )]),
+            // parts overlapping, parts sharing an edge, a part far away
+            MultiPolygon(vec![
+                square_ccw(),
+                polygon![(x: 0.5, y: 0.5), (x: 1.5, y: 0.5), (x: 1.5, y: 1.5), (x: 0.5, y: 1.5), (x: 0.5, y: 0.5)],
+                polygon![(x: 1., y: -1.), (x: 2., y: -1.), (x: 2., y: 0.), (x: 1., y: 0.), (x: 1., y: -1.)],
+                polygon![(x: 9., y: 9.), (x: 10., y: 9.), (x: 10., y: 10.), (x: 9., y: 9.)],
+            ]),
+        ];
+        for mp in &shapes {
+            assert_eq!(multipolygon_errors(mp), mp.validation_errors(), "{mp:?}");
+        }
     }
 
     #[test]

@@ -136,10 +136,13 @@ fn answer_line(
 
 async fn assign_batch(
     State(state): State<AppState>,
+    principal: crate::auth::Principal,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // Single points are public (they read public outlines); bulk work is for accounts.
+    principal.require(crate::auth::Action::AssignBatch)?;
     let p = Params::parse(q.as_deref())?;
     let crs = p.crs()?;
     let format = batch_format(&p, &headers)?;

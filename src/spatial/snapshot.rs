@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
-use super::locator::Locator;
+use super::locator::{BlockUnits, Fallback, Located, Locator};
 use super::prepared::{metres_per_degree_lon, Bbox, PreparedPolygon, METRES_PER_DEGREE_LAT};
 use crate::units::{Level, Unit, UnitCode};
 
@@ -82,6 +82,9 @@ pub struct Snapshot {
     prepared: Vec<PreparedPolygon>,
     by_code: HashMap<UnitCode, u32>,
     parts: RTree<PartEnvelope>,
+    /// The parts of leaves only, for snapping.
+    leaf_parts: RTree<PartEnvelope>,
+    top_level: Vec<u32>,
     locator: Locator,
     rules: AssignRules,
 }
@@ -127,21 +130,39 @@ impl Snapshot {
                 })
                 .collect(),
         );
-        // Leaves grouped under their top-level ancestor; indices ascend, so codes ascend.
-        let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+        // Units grouped under their top-level ancestor; indices ascend, so codes ascend.
+        let mut groups: HashMap<u32, (Vec<u32>, Vec<u32>)> = HashMap::new();
         for i in 0..units.len() {
+            let mut root = i as u32;
+            while let Some(p) = parents[root as usize] {
+                root = p;
+            }
+            let (leaves, inner) = groups.entry(root).or_default();
             if children[i].is_empty() {
-                let mut root = i as u32;
-                while let Some(p) = parents[root as usize] {
-                    root = p;
-                }
-                groups.entry(root).or_default().push(i as u32);
+                leaves.push(i as u32);
+            } else {
+                inner.push(i as u32);
             }
         }
-        let mut groups: Vec<(u32, Vec<u32>)> = groups.into_iter().collect();
+        let mut groups: Vec<(u32, (Vec<u32>, Vec<u32>))> = groups.into_iter().collect();
         groups.sort_by_key(|(root, _)| *root);
-        let groups: Vec<Vec<u32>> = groups.into_iter().map(|(_, g)| g).collect();
-        let locator = Locator::build(&prepared, &groups);
+        let blocks: Vec<BlockUnits<'_>> = groups
+            .iter()
+            .map(|(_, (leaves, inner))| BlockUnits { leaves, inner })
+            .collect();
+        let holder_at = |x: f64, y: f64| smallest_covering(&parts, &prepared, &units, x, y);
+        let locator = Locator::build(&prepared, &blocks, rules.snap_tolerance_m, &holder_at);
+        drop(blocks);
+        let leaf_parts = RTree::bulk_load(
+            parts
+                .iter()
+                .filter(|p| children[p.data as usize].is_empty())
+                .cloned()
+                .collect(),
+        );
+        let top_level = (0..units.len() as u32)
+            .filter(|&i| parents[i as usize].is_none())
+            .collect();
         Snapshot {
             version,
             units,
@@ -150,6 +171,8 @@ impl Snapshot {
             prepared,
             by_code,
             parts,
+            leaf_parts,
+            top_level,
             locator,
             rules,
         }
@@ -212,18 +235,30 @@ impl Snapshot {
     /// leaf within the snap tolerance, else the fallback.
     #[inline]
     pub fn assign(&self, lon: f64, lat: f64) -> Assignment {
-        if let Some(leaf) = self.locator.locate(&self.prepared, lon, lat) {
-            return self.chain_of(leaf, Match::Inside, 0.0);
+        match self.locator.locate(&self.prepared, lon, lat) {
+            Located::Leaf(leaf) => self.chain_of(leaf, Match::Inside, 0.0),
+            Located::NearLeaf { then } => {
+                match self.nearest_leaf_within(lon, lat, self.rules.snap_tolerance_m) {
+                    Some((leaf, d)) => self.chain_of(leaf, Match::Snapped, d),
+                    None => self.fall_back(lon, lat, then),
+                }
+            }
+            Located::Far(then) => self.fall_back(lon, lat, then),
         }
-        self.assign_slow(lon, lat)
     }
 
-    fn assign_slow(&self, lon: f64, lat: f64) -> Assignment {
-        if let Some((leaf, d)) = self.nearest_leaf_within(lon, lat, self.rules.snap_tolerance_m) {
-            return self.chain_of(leaf, Match::Snapped, d);
+    fn fall_back(&self, lon: f64, lat: f64, how: Fallback) -> Assignment {
+        match how {
+            Fallback::HeldBy(unit) => self.chain_of(unit, Match::Fallback, 0.0),
+            Fallback::Uncovered => self.fallback(lon, lat, None),
+            Fallback::Undecided => self.fallback(lon, lat, self.smallest_covering(lon, lat)),
         }
-        let holder = self
-            .smallest_covering(lon, lat)
+    }
+
+    /// Beyond the snap tolerance: the smallest unit covering the point, else the configured
+    /// fallback unit, else the nearest top-level unit; never assigned.
+    fn fallback(&self, lon: f64, lat: f64, holder: Option<u32>) -> Assignment {
+        let holder = holder
             .or_else(|| {
                 self.rules
                     .fallback_unit
@@ -266,10 +301,6 @@ impl Snapshot {
         }
     }
 
-    fn is_leaf(&self, i: u32) -> bool {
-        self.children[i as usize].is_empty()
-    }
-
     fn nearest_leaf_within(&self, lon: f64, lat: f64, metres: f64) -> Option<(u32, f64)> {
         if metres <= 0.0 {
             return None;
@@ -278,12 +309,10 @@ impl Snapshot {
         let dy = metres / METRES_PER_DEGREE_LAT;
         let env = AABB::from_corners([lon - dx, lat - dy], [lon + dx, lat + dy]);
         let mut best: Option<(u32, f64)> = None;
-        for part in self.parts.locate_in_envelope_intersecting(&env) {
+        for part in self.leaf_parts.locate_in_envelope_intersecting(&env) {
             let i = part.data;
-            if !self.is_leaf(i) {
-                continue;
-            }
-            let d = self.prepared[i as usize].distance_m(lon, lat);
+            // Called when no leaf covers the point: the distance to the boundary is the distance.
+            let d = self.prepared[i as usize].boundary_distance_m(lon, lat);
             if d <= metres && best.is_none_or(|(bi, bd)| d < bd || (d == bd && i < bi)) {
                 best = Some((i, d));
             }
@@ -292,25 +321,40 @@ impl Snapshot {
     }
 
     fn smallest_covering(&self, lon: f64, lat: f64) -> Option<u32> {
-        self.parts
-            .locate_all_at_point(&[lon, lat])
-            .map(|p| p.data)
-            .filter(|&i| self.prepared[i as usize].covers(lon, lat))
-            .max_by_key(|&i| (self.units[i as usize].level, std::cmp::Reverse(i)))
+        smallest_covering(&self.parts, &self.prepared, &self.units, lon, lat)
     }
 
     fn nearest_top_level(&self, lon: f64, lat: f64) -> Option<u32> {
-        (0..self.units.len() as u32)
-            .filter(|&i| self.parents[i as usize].is_none())
-            .map(|i| (i, self.prepared[i as usize].distance_m(lon, lat)))
-            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
-            .map(|(i, _)| i)
+        match self.top_level.as_slice() {
+            [] => None,
+            [only] => Some(*only),
+            many => many
+                .iter()
+                .map(|&i| (i, self.prepared[i as usize].distance_m(lon, lat)))
+                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
+                .map(|(i, _)| i),
+        }
     }
 
     /// Units of a level, in code order.
     pub fn at_level(&self, level: Level) -> impl Iterator<Item = u32> + '_ {
         (0..self.units.len() as u32).filter(move |&i| self.units[i as usize].level == level)
     }
+}
+
+/// The deepest unit covering the point (lowest code among equals).
+fn smallest_covering(
+    parts: &RTree<PartEnvelope>,
+    prepared: &[PreparedPolygon],
+    units: &[Unit],
+    lon: f64,
+    lat: f64,
+) -> Option<u32> {
+    parts
+        .locate_all_at_point(&[lon, lat])
+        .map(|p| p.data)
+        .filter(|&i| prepared[i as usize].covers(lon, lat))
+        .max_by_key(|&i| (units[i as usize].level, std::cmp::Reverse(i)))
 }
 
 /// The shared, atomically swappable current snapshot.

@@ -6,11 +6,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::auth::AuditContext;
 use crate::units::{Unit, UnitCode};
 
+pub use auth::AuthStore;
+
+pub mod auth;
 pub mod gpkg;
 pub mod postgres;
+mod postgres_auth;
 pub mod sqlite;
+mod sqlite_auth;
 pub mod wkb;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +29,9 @@ pub enum StoreError {
     Geometry { code: String, reason: String },
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
+    /// The write contradicts what is stored (a taken name, the last admin); nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("unsupported database URL `{0}`: use a file path, sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
 }
@@ -36,7 +45,7 @@ pub struct ImportOutcome {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: AuthStore + Send + Sync {
     /// Which implementation this is: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 
@@ -55,11 +64,13 @@ pub trait Store: Send + Sync {
     /// Writes validated units in one transaction: a code not yet present is created (version 1);
     /// a present code whose name, parent, geometry or attributes differ gets its open row closed at
     /// `now` and a new row with version + 1; identical units are left alone. The transaction is
-    /// committed (durable) before this returns; on any error nothing is written.
+    /// committed (durable) before this returns; on any error nothing is written. Each created or
+    /// updated unit gets its audit entry (actor, address, before/after) in the same transaction;
+    /// the actor is also the rows' `author`.
     async fn import_units(
         &self,
         units: &[Unit],
-        author: &str,
+        audit: &AuditContext,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome, StoreError>;
 }

@@ -10,6 +10,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
 use super::{wkb, ImportOutcome, Store, StoreError};
+use crate::auth::audit::{unit_state, AuditContext, AuditRecord};
 use crate::units::{Level, Unit, UnitCode};
 
 /// Channel notified (payload: the author) when an import changed something, so that other
@@ -169,7 +170,7 @@ impl Store for PostgresStore {
     async fn import_units(
         &self,
         units: &[Unit],
-        author: &str,
+        audit: &AuditContext,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome, StoreError> {
         if let Some(code) = duplicate_code(units) {
@@ -216,7 +217,8 @@ impl Store for PostgresStore {
         let mut outcome = ImportOutcome::default();
         for unit in units {
             let unit_wkb = wkb::encode(&unit.geometry);
-            let version = match open.get(unit.code.as_str()) {
+            let stored = open.get(unit.code.as_str());
+            let version = match stored {
                 None => {
                     outcome.created.push(unit.code.clone());
                     1
@@ -240,7 +242,7 @@ impl Store for PostgresStore {
                  valid_to, attributes, author) \
                  VALUES (ST_GeomFromWKB($1, 4326), $2, $3, $4, $5, $6, $7, NULL, $8::jsonb, $9)",
             )
-            .bind(unit_wkb)
+            .bind(&unit_wkb)
             .bind(unit.code.as_str())
             .bind(&unit.name)
             .bind(unit.level.as_str())
@@ -248,16 +250,42 @@ impl Store for PostgresStore {
             .bind(version)
             .bind(now)
             .bind(serde_json::Value::Object(unit.attributes.clone()).to_string())
-            .bind(author)
+            .bind(&audit.actor)
             .execute(&mut *tx)
             .await?;
+            let record = AuditRecord {
+                action: if stored.is_some() {
+                    "unit.update"
+                } else {
+                    "unit.create"
+                },
+                object_type: "unit",
+                object_id: unit.code.to_string(),
+                before: stored.map(|row| {
+                    unit_state(
+                        row.version,
+                        &row.name,
+                        row.parent.as_deref(),
+                        &row.attributes,
+                        &row.wkb,
+                    )
+                }),
+                after: Some(unit_state(
+                    version,
+                    &unit.name,
+                    unit.parent.as_ref().map(UnitCode::as_str),
+                    &unit.attributes,
+                    &unit_wkb,
+                )),
+            };
+            super::postgres_auth::insert_audit(&mut tx, audit, &record, now).await?;
         }
 
         if !outcome.created.is_empty() || !outcome.updated.is_empty() {
             // Delivered on commit only, so listeners never see a rolled-back import.
             sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(UNITS_CHANGED_CHANNEL)
-                .bind(author)
+                .bind(&audit.actor)
                 .execute(&mut *tx)
                 .await?;
         }

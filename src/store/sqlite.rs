@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 use super::{gpkg, wkb, ImportOutcome, Store, StoreError};
+use crate::auth::audit::{unit_state, AuditContext, AuditRecord};
 use crate::units::{Level, Unit, UnitCode};
 
 /// 'GPKG' as a big-endian 32-bit integer.
@@ -100,7 +101,7 @@ async fn mark_as_geopackage(pool: &SqlitePool) -> Result<(), StoreError> {
 }
 
 /// The stored form of a time: RFC 3339, UTC, microseconds (the precision PostGIS keeps too).
-fn timestamp(t: DateTime<Utc>) -> String {
+pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -245,7 +246,7 @@ impl Store for SqliteStore {
     async fn import_units(
         &self,
         units: &[Unit],
-        author: &str,
+        audit: &AuditContext,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome, StoreError> {
         if let Some(code) = duplicate_code(units) {
@@ -294,7 +295,8 @@ impl Store for SqliteStore {
         let mut written_bounds = None;
         for unit in units {
             let unit_wkb = wkb::encode(&unit.geometry);
-            let version = match open.get(unit.code.as_str()) {
+            let stored = open.get(unit.code.as_str());
+            let version = match stored {
                 None => {
                     outcome.created.push(unit.code.clone());
                     1
@@ -326,9 +328,35 @@ impl Store for SqliteStore {
             .bind(version)
             .bind(&now_text)
             .bind(serde_json::Value::Object(unit.attributes.clone()).to_string())
-            .bind(author)
+            .bind(&audit.actor)
             .execute(&mut *tx)
             .await?;
+            let record = AuditRecord {
+                action: if stored.is_some() {
+                    "unit.update"
+                } else {
+                    "unit.create"
+                },
+                object_type: "unit",
+                object_id: unit.code.to_string(),
+                before: stored.map(|row| {
+                    unit_state(
+                        row.version,
+                        &row.name,
+                        row.parent.as_deref(),
+                        &row.attributes,
+                        &row.wkb,
+                    )
+                }),
+                after: Some(unit_state(
+                    version,
+                    &unit.name,
+                    unit.parent.as_ref().map(UnitCode::as_str),
+                    &unit.attributes,
+                    &unit_wkb,
+                )),
+            };
+            super::sqlite_auth::insert_audit(&mut tx, audit, &record, now).await?;
             written_bounds = extend(written_bounds, unit.geometry.bounding_rect());
         }
 

@@ -55,6 +55,32 @@ pub fn unit_feature(unit: &Unit, crs: Crs) -> Feature {
     }
 }
 
+/// What the anonymous public sees of a unit: outline, code, name, level, parent and version,
+/// without the free attributes (responsible staff, notes).
+pub fn outline_feature(unit: &Unit, crs: Crs) -> Feature {
+    let mut f = unit_feature(unit, crs);
+    if let Some(props) = f.properties.as_mut() {
+        props.retain(|k, _| RECORD_KEYS.contains(&k.as_str()));
+    }
+    f
+}
+
+/// A FeatureCollection in which only the units `detailed` says yes to carry their attributes.
+pub fn feature_collection_for<'a>(
+    units: impl IntoIterator<Item = &'a Unit>,
+    crs: Crs,
+    detailed: impl Fn(&Unit) -> bool,
+) -> Value {
+    let fc = FeatureCollection::new(units.into_iter().map(|u| {
+        if detailed(u) {
+            unit_feature(u, crs)
+        } else {
+            outline_feature(u, crs)
+        }
+    }));
+    serde_json::to_value(fc).unwrap_or(Value::Null)
+}
+
 pub fn feature_collection<'a>(units: impl IntoIterator<Item = &'a Unit>, crs: Crs) -> Value {
     let fc = FeatureCollection::new(units.into_iter().map(|u| unit_feature(u, crs)));
     serde_json::to_value(fc).unwrap_or(Value::Null)

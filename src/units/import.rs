@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::{geojson::read_drafts, Unit, UnitDraft};
+use crate::auth::AuditContext;
 use crate::spatial::repair::repair;
 use crate::spatial::validate::{validate_drafts, Problem, Tolerances};
 use crate::spatial::Snapshot;
@@ -87,11 +88,23 @@ pub async fn import(
     text: &[u8],
     current: &Snapshot,
     opts: &ImportOptions,
-    author: &str,
+    audit: &AuditContext,
 ) -> Result<ImportReport, StoreError> {
-    let (units, mut report) = check(text, current, opts);
+    let (units, report) = check(text, current, opts);
+    write(store, &units, report, opts, audit).await
+}
+
+/// Writes what [`check`] accepted, unless it found problems or this is a dry run; the audit
+/// entries go in the same transaction.
+pub async fn write(
+    store: &dyn Store,
+    units: &[Unit],
+    mut report: ImportReport,
+    opts: &ImportOptions,
+    audit: &AuditContext,
+) -> Result<ImportReport, StoreError> {
     if report.problems.is_empty() && !opts.dry_run {
-        report.outcome = Some(store.import_units(&units, author, Utc::now()).await?);
+        report.outcome = Some(store.import_units(units, audit, Utc::now()).await?);
         report.written = true;
     }
     Ok(report)

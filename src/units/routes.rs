@@ -2,14 +2,16 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 
-use super::geojson::{feature_collection, unit_feature};
-use super::import::{import, ImportOptions};
+use super::geojson::{feature_collection_for, outline_feature, unit_feature};
+use super::import::{check, write, ImportOptions};
 use super::{Level, UnitCode};
+use crate::auth::client::ClientInfo;
+use crate::auth::{Action, AuditContext, Principal};
 use crate::http::error::ApiError;
 use crate::http::params::{bbox, Params};
 use crate::http::Routes;
@@ -26,9 +28,11 @@ pub fn routes() -> Routes {
 const GEOJSON: &str = "application/geo+json";
 
 /// `GET /api/v1/units?level=&parent=&bbox=&crs=`: current units as a FeatureCollection, in code
-/// order. `parent` lists the direct children of that unit.
+/// order. `parent` lists the direct children of that unit. Outlines and names are public; the
+/// free attributes only go to signed-in accounts whose area holds the unit.
 async fn list_units(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
     let p = Params::parse(q.as_deref())?;
@@ -52,13 +56,14 @@ async fn list_units(
         .map(|i| snap.unit(i))
         .filter(|u| level.is_none_or(|l| u.level == l))
         .filter(|u| area.is_none_or(|b| b.intersects(&crate::spatial::Bbox::of(&u.geometry))));
-    let body = feature_collection(units, crs);
+    let body = feature_collection_for(units, crs, |u| detailed(principal.as_ref(), u));
     Ok(([(header::CONTENT_TYPE, GEOJSON)], Json(body)).into_response())
 }
 
 /// `GET /api/v1/units/{code}`: one current unit as a Feature, with its version as ETag.
 async fn get_unit(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     Path(code): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -75,20 +80,26 @@ async fn get_unit(
             (header::CONTENT_TYPE, GEOJSON.to_owned()),
             (header::ETAG, etag),
         ],
-        Json(unit_feature(unit, crs)),
+        Json(if detailed(principal.as_ref(), unit) {
+            unit_feature(unit, crs)
+        } else {
+            outline_feature(unit, crs)
+        }),
     )
         .into_response())
 }
 
 /// `POST /api/v1/units/import?repair=&dry_run=`: a GeoJSON FeatureCollection of units, validated
-/// whole; any problem → 422 with every problem and nothing written.
+/// whole; any problem → 422 with every problem and nothing written. Admins import anything,
+/// planners units within their scopes.
 async fn import_units(
     State(state): State<AppState>,
+    client: ClientInfo,
+    principal: Principal,
     RawQuery(q): RawQuery,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    authorise_admin(&state, &headers)?;
+    principal.require(Action::EditUnits)?;
     let p = Params::parse(q.as_deref())?;
     let opts = ImportOptions {
         repair: p.flag("repair")?,
@@ -97,7 +108,12 @@ async fn import_units(
     };
     let _writer = state.writer.lock().await;
     let snap = state.snapshot.load();
-    let report = import(state.store.as_ref(), &body, &snap, &opts, "http-admin").await?;
+    let (units, report) = check(&body, &snap, &opts);
+    // Planners import within their scopes only; one unit outside refuses the whole import,
+    // naming only codes the client sent.
+    principal.authorise_all(Action::EditUnits, units.iter().map(|u| &u.code))?;
+    let audit = AuditContext::of(&principal, &client);
+    let report = write(state.store.as_ref(), &units, report, &opts, &audit).await?;
     if !report.problems.is_empty() {
         let details = serde_json::to_value(&report).unwrap_or_default();
         return Err(ApiError::new(
@@ -117,34 +133,7 @@ async fn import_units(
     Ok(Json(report).into_response())
 }
 
-/// Until accounts exist (issue: access control), imports over HTTP need the configured admin
-/// token; without one configured they are refused.
-fn authorise_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = state.config.admin_token.as_deref() else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "HTTP imports are disabled: set WANGGE_ADMIN_TOKEN or use `wangge import`",
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given
-        .map(str::as_bytes)
-        .is_some_and(|g| constant_time_eq(g, expected.as_bytes()))
-    {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a valid `Authorization: Bearer <admin token>` is required",
-        ))
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether the asker sees the free attributes of `unit`: signed in, and the unit in its area.
+fn detailed(principal: Option<&Principal>, unit: &super::Unit) -> bool {
+    principal.is_some_and(|p| p.may(Action::ReadUnitDetails) && p.covers(&unit.code))
 }

@@ -5,10 +5,17 @@
 use std::net::SocketAddr;
 
 use serde_json::{json, Value};
+use wangge::auth::accounts::{self, AccountRequest};
+use wangge::auth::password::Password;
+use wangge::auth::{AuditContext, Role};
 use wangge::config::Config;
+use wangge::store::auth::Account;
 use wangge::AppState;
 
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// The account the harness creates on start; its API token is `TestApp::admin_token`.
+pub const ADMIN: &str = "test-admin";
+/// The password of every account the harness creates.
+pub const PASSWORD: &str = "grid-test-password-1";
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StoreKind {
@@ -68,6 +75,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub kind: StoreKind,
+    /// The store's URL (a file path for SQLite), for tests that look at the tables themselves.
+    pub database_url: String,
+    /// An API token of the admin account the harness creates on start.
+    pub admin_token: String,
     _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
     server: tokio::task::JoinHandle<()>,
@@ -91,26 +102,162 @@ impl TestApp {
             }
         };
         let mut config = Config::for_database(&url);
-        config.admin_token = Some(ADMIN_TOKEN.to_owned());
+        config.sign_in_failure_delay_ms = 10;
         config.web_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web");
         tweak(&mut config);
         let state = AppState::open(config).await.expect("open the store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = state.router();
+        let router = state
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
         });
-        Some(TestApp {
+        let mut app = TestApp {
             addr,
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             state,
             kind,
+            database_url: url,
+            admin_token: String::new(),
             _dir: dir,
             pg,
             server,
-        })
+        };
+        app.create_account(ADMIN, Role::Admin, &[]).await;
+        app.admin_token = app.token_for(ADMIN).await;
+        Some(app)
+    }
+
+    /// Creates an account with [`PASSWORD`] directly in the store (as the command line does).
+    pub async fn create_account(&self, username: &str, role: Role, scopes: &[&str]) -> Account {
+        let request = AccountRequest {
+            username: username.to_owned(),
+            display_name: None,
+            role,
+            department: (role == Role::Department).then(|| "城市管理".to_owned()),
+            scopes: scopes.iter().map(|s| s.parse().unwrap()).collect(),
+            password: Some(Password::new(PASSWORD)),
+        };
+        accounts::create(
+            self.state.store.as_ref(),
+            request,
+            &AuditContext::system("test"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("create account {username}: {e}"))
+    }
+
+    /// Issues an API token for an existing account directly in the store.
+    pub async fn token_for(&self, username: &str) -> String {
+        let account = self
+            .state
+            .store
+            .account(username)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no account {username}"));
+        let issued = wangge::auth::routes::issue(
+            &self.state,
+            account.id,
+            "test",
+            None,
+            &AuditContext::system("test"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("token for {username}: {e:?}"));
+        issued["token"].as_str().unwrap().to_owned()
+    }
+
+    /// An account of `role` scoped to `scopes` and its API token.
+    pub async fn account_with_token(&self, username: &str, role: Role, scopes: &[&str]) -> String {
+        self.create_account(username, role, scopes).await;
+        self.token_for(username).await
+    }
+
+    /// Any request; `auth` is a bearer token or a session cookie. Answers status, headers and the
+    /// body as JSON (or a JSON string when it is not JSON).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: Auth<'_>,
+        body: Option<&Value>,
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        req = match auth {
+            Auth::None => req,
+            Auth::Bearer(t) => req.bearer_auth(t),
+            Auth::Session(s) => req.header("cookie", format!("wangge_session={}", s.id)),
+        };
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+        let (s, _, b) = self
+            .send(reqwest::Method::GET, path, Auth::Bearer(token), None)
+            .await;
+        (s, b)
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        let (s, _, b) = self
+            .send(reqwest::Method::POST, path, Auth::Bearer(token), Some(body))
+            .await;
+        (s, b)
+    }
+
+    /// Signs in with a password; the session, or the refusal's status and body.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Session, (u16, Value)> {
+        let (status, headers, body) = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/auth/login",
+                Auth::None,
+                Some(&json!({"username": username, "password": password})),
+            )
+            .await;
+        if status != 200 {
+            return Err((status, body));
+        }
+        let cookie = headers["set-cookie"].to_str().unwrap().to_owned();
+        let id = cookie
+            .split(';')
+            .next()
+            .and_then(|kv| kv.strip_prefix("wangge_session="))
+            .unwrap()
+            .to_owned();
+        Ok(Session { id, cookie, body })
+    }
+
+    /// Imports a GeoJSON document over HTTP with `token`.
+    pub async fn import_as(&self, token: &str, doc: &Value, query: &str) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(&format!("/api/v1/units/import{query}")))
+            .bearer_auth(token)
+            .header("content-type", "application/geo+json")
+            .body(doc.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -127,19 +274,9 @@ impl TestApp {
         )
     }
 
-    /// Imports a GeoJSON document over HTTP with the admin token.
+    /// Imports a GeoJSON document over HTTP with the admin's token.
     pub async fn import(&self, doc: &Value, query: &str) -> (u16, Value) {
-        let res = self
-            .client
-            .post(self.url(&format!("/api/v1/units/import{query}")))
-            .bearer_auth(ADMIN_TOKEN)
-            .header("content-type", "application/geo+json")
-            .body(doc.to_string())
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        self.import_as(&self.admin_token, doc, query).await
     }
 
     pub async fn stop(self) {
@@ -148,6 +285,22 @@ impl TestApp {
             drop_database(server, name).await;
         }
     }
+}
+
+/// How a test request proves who it is.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    Session(&'a Session),
+}
+
+/// A signed-in web session: the cookie's value, the whole `Set-Cookie` header, the answer.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub cookie: String,
+    pub body: Value,
 }
 
 /// Asserts the one error shape and returns its code.

@@ -11,6 +11,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_UNITS = ROOT / "geodata" / "siming.geojson"
+# The demo admin `wangge demo` creates on first start gets this password (else a random one).
+DEMO_PASSWORD = "checker-demo-password"
 
 
 def free_port():
@@ -24,17 +26,22 @@ class Service:
         self.base = base
         self.proc = proc
         self.database = database
+        # Signed in as the demo admin: batch work needs an account.
+        self.session = requests.Session()
+        r = self.session.post(base + "/api/v1/auth/login", timeout=60,
+                              json={"username": "admin", "password": DEMO_PASSWORD})
+        r.raise_for_status()
 
     def get(self, path, **kw):
         return requests.get(self.base + path, timeout=60, **kw)
 
     def post(self, path, **kw):
-        return requests.post(self.base + path, timeout=300, **kw)
+        return self.session.post(self.base + path, timeout=300, **kw)
 
 
 def start(database_url, extra_env=None):
     port = free_port()
-    env = dict(os.environ, RUST_LOG="warn", **(extra_env or {}))
+    env = dict(os.environ, RUST_LOG="warn", WANGGE_DEMO_PASSWORD=DEMO_PASSWORD, **(extra_env or {}))
     binary = os.environ.get("WANGGE_BIN", str(ROOT / "target" / "debug" / "wangge"))
     proc = subprocess.Popen(
         [binary, "demo", "--units", str(DEMO_UNITS), "--database", database_url,

@@ -29,6 +29,7 @@
 //! tile-local coordinates), [`clip`], [`simplify`], [`winding`], [`mvt`] and [`pipeline`].
 
 pub mod clip;
+mod fast_hash;
 pub mod mvt;
 pub mod pipeline;
 pub mod projection;

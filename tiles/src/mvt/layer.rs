@@ -1,9 +1,10 @@
 //! Layers of features with shared key and value tables, and the tile that holds them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::geometry::{encode_geometry, TileGeometry};
 use super::protobuf::ProtoWriter;
+use crate::fast_hash::FastMap;
 
 /// The MVT specification version written into every layer.
 pub const MVT_VERSION: u64 = 2;
@@ -107,9 +108,9 @@ pub struct LayerBuilder {
     name: String,
     extent: u32,
     keys: Vec<String>,
-    key_index: HashMap<String, u32>,
+    key_index: FastMap<String, u32>,
     values: Vec<Vec<u8>>,
-    value_index: HashMap<Vec<u8>, u32>,
+    value_index: FastMap<Vec<u8>, u32>,
     features: Vec<Vec<u8>>,
 }
 
@@ -120,9 +121,9 @@ impl LayerBuilder {
             name: name.into(),
             extent,
             keys: Vec::new(),
-            key_index: HashMap::new(),
+            key_index: FastMap::default(),
             values: Vec::new(),
-            value_index: HashMap::new(),
+            value_index: FastMap::default(),
             features: Vec::new(),
         }
     }

@@ -2,7 +2,8 @@
 //! referenced, forwards or backwards, by every ring that walks it.
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+
+use crate::fast_hash::{FastMap, FastSet};
 
 use super::GridPoint;
 
@@ -15,9 +16,9 @@ pub(super) struct ArcUse {
 
 #[derive(Debug, Default)]
 pub(super) struct Topology {
-    junctions: HashSet<GridPoint>,
+    junctions: FastSet<GridPoint>,
     arcs: Vec<Vec<GridPoint>>,
-    arc_ids: HashMap<Vec<GridPoint>, usize>,
+    arc_ids: FastMap<Vec<GridPoint>, usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -32,7 +33,7 @@ impl Topology {
     /// away from junctions every ring through a vertex continues the same way, so rings that
     /// share a boundary hold the same vertex runs between junctions.
     pub fn new(rings: &[Vec<GridPoint>]) -> Self {
-        let mut neighbourhoods: HashMap<GridPoint, Neighbourhood> = HashMap::new();
+        let mut neighbourhoods: FastMap<GridPoint, Neighbourhood> = FastMap::default();
         for ring in rings {
             let n = ring.len();
             for (i, &p) in ring.iter().enumerate() {
@@ -49,7 +50,7 @@ impl Topology {
                 }
             }
         }
-        let mut junctions: HashSet<GridPoint> = neighbourhoods
+        let mut junctions: FastSet<GridPoint> = neighbourhoods
             .into_iter()
             .filter_map(|(p, hood)| (hood == Neighbourhood::Junction).then_some(p))
             .collect();

@@ -1,0 +1,512 @@
+//! Vector tiles over HTTP on both stores: MVT layers, ids and properties, gzip, ETags and 304,
+//! bad addresses, TileJSON, GCJ-02 output, and a re-import that evicts exactly the tiles over
+//! the unit it changed.
+
+mod common;
+use common::*;
+use serde_json::{json, Map, Value};
+use wangge::maps::TileKey;
+use wangge::spatial::{Crs, Wgs84};
+use wangge_tiles::{LonLat, TileCoord, TileFrame};
+
+/// A small MVT reader: layers with their features' ids, properties and raw geometry commands.
+mod mvt {
+    use serde_json::{Map, Value};
+
+    pub struct Feature {
+        pub id: Option<u64>,
+        pub properties: Map<String, Value>,
+        pub kind: u64,
+        pub geometry: Vec<u32>,
+    }
+
+    pub struct Layer {
+        pub name: String,
+        pub extent: u64,
+        pub features: Vec<Feature>,
+    }
+
+    struct Reader<'a>(&'a [u8], usize);
+
+    enum Field<'a> {
+        Varint(u64),
+        Fixed64(u64),
+        Fixed32(u32),
+        Bytes(&'a [u8]),
+    }
+
+    impl<'a> Reader<'a> {
+        fn done(&self) -> bool {
+            self.1 >= self.0.len()
+        }
+        fn varint(&mut self) -> u64 {
+            let mut v = 0u64;
+            for shift in (0..64).step_by(7) {
+                let b = self.0[self.1];
+                self.1 += 1;
+                v |= u64::from(b & 0x7f) << shift;
+                if b < 0x80 {
+                    break;
+                }
+            }
+            v
+        }
+        fn take(&mut self, n: usize) -> &'a [u8] {
+            let s = &self.0[self.1..self.1 + n];
+            self.1 += n;
+            s
+        }
+        fn field(&mut self) -> (u64, Field<'a>) {
+            let key = self.varint();
+            let f = match key & 7 {
+                0 => Field::Varint(self.varint()),
+                1 => Field::Fixed64(u64::from_le_bytes(self.take(8).try_into().unwrap())),
+                2 => {
+                    let n = self.varint() as usize;
+                    Field::Bytes(self.take(n))
+                }
+                5 => Field::Fixed32(u32::from_le_bytes(self.take(4).try_into().unwrap())),
+                w => panic!("wire type {w}"),
+            };
+            (key >> 3, f)
+        }
+    }
+
+    fn packed(b: &[u8]) -> Vec<u32> {
+        let mut r = Reader(b, 0);
+        let mut out = Vec::new();
+        while !r.done() {
+            out.push(r.varint() as u32);
+        }
+        out
+    }
+
+    fn value(b: &[u8]) -> Value {
+        let mut r = Reader(b, 0);
+        let mut v = Value::Null;
+        while !r.done() {
+            v = match r.field() {
+                (1, Field::Bytes(s)) => Value::from(String::from_utf8(s.to_vec()).unwrap()),
+                (2, Field::Fixed32(f)) => Value::from(f64::from(f32::from_bits(f))),
+                (3, Field::Fixed64(d)) => Value::from(f64::from_bits(d)),
+                (4 | 5, Field::Varint(i)) => Value::from(i),
+                (6, Field::Varint(z)) => Value::from(((z >> 1) as i64) ^ -((z & 1) as i64)),
+                (7, Field::Varint(b)) => Value::from(b != 0),
+                _ => panic!("unexpected value field"),
+            };
+        }
+        v
+    }
+
+    pub fn decode(bytes: &[u8]) -> Vec<Layer> {
+        let mut tile = Reader(bytes, 0);
+        let mut layers = Vec::new();
+        while !tile.done() {
+            let (3, Field::Bytes(layer)) = tile.field() else {
+                panic!("a tile holds only layers")
+            };
+            let mut r = Reader(layer, 0);
+            let (mut name, mut extent) = (String::new(), 4096);
+            let (mut keys, mut values, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+            while !r.done() {
+                match r.field() {
+                    (1, Field::Bytes(s)) => name = String::from_utf8(s.to_vec()).unwrap(),
+                    (2, Field::Bytes(f)) => raw.push(f),
+                    (3, Field::Bytes(k)) => keys.push(String::from_utf8(k.to_vec()).unwrap()),
+                    (4, Field::Bytes(v)) => values.push(value(v)),
+                    (5, Field::Varint(e)) => extent = e,
+                    (15, Field::Varint(v)) => assert_eq!(v, 2, "MVT version 2"),
+                    _ => panic!("unexpected layer field"),
+                }
+            }
+            let features = raw
+                .into_iter()
+                .map(|f| {
+                    let mut r = Reader(f, 0);
+                    let mut feature = Feature {
+                        id: None,
+                        properties: Map::new(),
+                        kind: 0,
+                        geometry: Vec::new(),
+                    };
+                    while !r.done() {
+                        match r.field() {
+                            (1, Field::Varint(id)) => feature.id = Some(id),
+                            (2, Field::Bytes(tags)) => {
+                                for kv in packed(tags).chunks(2) {
+                                    feature.properties.insert(
+                                        keys[kv[0] as usize].clone(),
+                                        values[kv[1] as usize].clone(),
+                                    );
+                                }
+                            }
+                            (3, Field::Varint(k)) => feature.kind = k,
+                            (4, Field::Bytes(g)) => feature.geometry = packed(g),
+                            _ => panic!("unexpected feature field"),
+                        }
+                    }
+                    feature
+                })
+                .collect();
+            layers.push(Layer {
+                name,
+                extent,
+                features,
+            });
+        }
+        layers
+    }
+
+    /// The position of a point feature.
+    pub fn point(f: &Feature) -> (i64, i64) {
+        assert_eq!(f.kind, 1, "a point");
+        let zz = |v: u32| i64::from((v >> 1) as i32 ^ -((v & 1) as i32));
+        (zz(f.geometry[1]), zz(f.geometry[2]))
+    }
+}
+
+const MVT: &str = "application/vnd.mapbox-vector-tile";
+
+fn tile_at(lon: f64, lat: f64, z: u8) -> TileCoord {
+    TileCoord::containing(LonLat::new(lon, lat), z).unwrap()
+}
+
+fn path(t: TileCoord) -> String {
+    format!("/tiles/units/{}/{}/{}.mvt", t.z(), t.x(), t.y())
+}
+
+async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut req = app.client.get(app.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+async fn etag_of(app: &TestApp, path: &str) -> String {
+    let res = fetch(app, path, &[]).await;
+    assert_eq!(res.status(), 200, "{path}");
+    res.headers()["etag"].to_str().unwrap().to_owned()
+}
+
+fn layer<'a>(layers: &'a [mvt::Layer], name: &str) -> &'a mvt::Layer {
+    layers
+        .iter()
+        .find(|l| l.name == name)
+        .unwrap_or_else(|| panic!("no layer {name}"))
+}
+
+fn feature<'a>(l: &'a mvt::Layer, id: u64) -> &'a mvt::Feature {
+    l.features
+        .iter()
+        .find(|f| f.id == Some(id))
+        .unwrap_or_else(|| panic!("no feature {id} in {}", l.name))
+}
+
+store_test!(
+    tile_holds_a_layer_per_level_with_code_ids_and_properties,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        let res = fetch(&app, &path(tile_at(118.05, 24.05, 16)), &[]).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], MVT);
+        assert!(res.headers().get("content-encoding").is_none());
+        let layers = mvt::decode(&res.bytes().await.unwrap());
+        let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "district",
+                "street",
+                "community",
+                "grid",
+                "micro_grid",
+                "unit_labels"
+            ]
+        );
+        assert!(layers.iter().all(|l| l.extent == 4096));
+        let micro = feature(layer(&layers, "micro_grid"), 35020300100100101);
+        assert_eq!(micro.kind, 3, "polygon");
+        let expected: Map<String, Value> = serde_json::from_value(json!({
+            "code": "35020300100100101", "name": "微网格1-1-1-1", "level": "micro_grid",
+            "parent": "350203001001001", "version": 1, "children": 0
+        }))
+        .unwrap();
+        assert_eq!(micro.properties, expected);
+        let district = feature(layer(&layers, "district"), 350203);
+        assert_eq!(district.properties["children"], 2);
+        assert!(district.properties.get("parent").is_none());
+        assert_eq!(
+            feature(layer(&layers, "grid"), 350203001001001).properties["children"],
+            2
+        );
+        let label = feature(layer(&layers, "unit_labels"), 35020300100100101);
+        let (x, y) = mvt::point(label);
+        assert!((0..=4096).contains(&x) && (0..=4096).contains(&y));
+
+        // Levels come in at their zooms: at 12 only the district and the streets.
+        let res = fetch(&app, &path(tile_at(118.05, 24.05, 12)), &[]).await;
+        let layers = mvt::decode(&res.bytes().await.unwrap());
+        let names: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["district", "street"],
+            "no label point falls in this tile"
+        );
+
+        // Nothing there: an empty tile, still a tile.
+        let res = fetch(&app, &path(tile_at(100.0, 40.0, 12)), &[]).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], MVT);
+        assert!(res.bytes().await.unwrap().is_empty());
+        app.stop().await;
+    }
+);
+
+store_test!(
+    gzip_is_sent_only_to_clients_that_accept_it,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        let p = path(tile_at(118.05, 24.05, 14));
+        let plain = fetch(&app, &p, &[]).await;
+        let plain_etag = plain.headers()["etag"].clone();
+        let plain = plain.bytes().await.unwrap();
+        let res = fetch(&app, &p, &[("accept-encoding", "br, gzip;q=0.8")]).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-encoding"], "gzip");
+        assert_eq!(res.headers()["content-type"], MVT);
+        assert_eq!(res.headers()["vary"], "accept-encoding");
+        assert_ne!(
+            res.headers()["etag"],
+            plain_etag,
+            "strong tags differ per encoding"
+        );
+        let body = res.bytes().await.unwrap();
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain);
+        let refused = fetch(&app, &p, &[("accept-encoding", "gzip;q=0")]).await;
+        assert!(refused.headers().get("content-encoding").is_none());
+        app.stop().await;
+    }
+);
+
+store_test!(
+    if_none_match_with_the_etag_gets_304,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        let p = path(tile_at(118.05, 24.05, 14));
+        let etag = etag_of(&app, &p).await;
+        assert!(
+            etag.starts_with('"') && !etag.starts_with("W/"),
+            "strong: {etag}"
+        );
+        let res = fetch(&app, &p, &[("if-none-match", &etag)]).await;
+        assert_eq!(res.status(), 304);
+        assert_eq!(res.headers()["etag"], etag.as_str());
+        assert!(res.bytes().await.unwrap().is_empty());
+        let list = format!("\"nope\", W/{etag}");
+        assert_eq!(
+            fetch(&app, &p, &[("if-none-match", &list)]).await.status(),
+            304
+        );
+        let other = fetch(&app, &p, &[("if-none-match", "\"0000\"")]).await;
+        assert_eq!(other.status(), 200);
+        // The same tile again is served from the cache with the same tag.
+        assert_eq!(etag_of(&app, &p).await, etag);
+        assert!(app.state.tiles.cache().stats().hits >= 3);
+        app.stop().await;
+    }
+);
+
+store_test!(
+    bad_tile_addresses_get_400_or_404_in_the_error_shape,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        for (p, status, code) in [
+            ("/tiles/roads/14/13505/7003.mvt", 404, "unknown_layer"),
+            ("/tiles/units/7/105/55.mvt", 404, "tile_out_of_range"),
+            ("/tiles/units/23/1/1.mvt", 404, "tile_out_of_range"),
+            ("/tiles/units/14/16384/7003.mvt", 404, "tile_out_of_range"),
+            ("/tiles/units/14/13505/16384.mvt", 404, "tile_out_of_range"),
+            (
+                "/tiles/units/14/13505/7003.png",
+                400,
+                "invalid_tile_address",
+            ),
+            ("/tiles/units/14/abc/7003.mvt", 400, "invalid_tile_address"),
+            ("/tiles/units/-1/0/0.mvt", 400, "invalid_tile_address"),
+            (
+                "/tiles/units/14/13505/7003.mvt?crs=bd09",
+                400,
+                "unsupported_crs",
+            ),
+            (
+                "/tiles/units/14/13505/7003.mvt?crs=utm50",
+                400,
+                "invalid_parameter",
+            ),
+            ("/tiles/units/14/13505.mvt", 404, "not_found"),
+            ("/tiles/roads.json", 404, "unknown_layer"),
+            ("/tiles/units", 404, "not_found"),
+        ] {
+            let (got, body) = app.get(p).await;
+            assert_eq!(got, status, "{p}: {body}");
+            assert_eq!(error_code(&body), code, "{p}: {body}");
+        }
+        app.stop().await;
+    }
+);
+
+store_test!(
+    tilejson_describes_zooms_bounds_and_fields,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        let (status, doc) = app.get("/tiles/units.json").await;
+        assert_eq!(status, 200, "{doc}");
+        assert_eq!(doc["tilejson"], "3.0.0");
+        assert_eq!(
+            doc["tiles"][0],
+            format!("http://{}/tiles/units/{{z}}/{{x}}/{{y}}.mvt", app.addr)
+        );
+        assert_eq!(
+            (doc["minzoom"].as_u64(), doc["maxzoom"].as_u64()),
+            (Some(8), Some(22))
+        );
+        let bounds: Vec<f64> = serde_json::from_value(doc["bounds"].clone()).unwrap();
+        for (got, want) in bounds.iter().zip([118.0, 24.0, 118.4, 24.4]) {
+            assert!((got - want).abs() < 1e-9, "{bounds:?}");
+        }
+        let layers = doc["vector_layers"].as_array().unwrap();
+        let zooms: Vec<(&str, u64)> = layers
+            .iter()
+            .map(|l| (l["id"].as_str().unwrap(), l["minzoom"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(
+            zooms,
+            [
+                ("district", 8),
+                ("street", 11),
+                ("community", 13),
+                ("grid", 14),
+                ("micro_grid", 16),
+                ("unit_labels", 8)
+            ]
+        );
+        for field in ["code", "name", "level", "parent", "version", "children"] {
+            assert!(layers[4]["fields"].get(field).is_some(), "{field}");
+        }
+        let (_, gcj) = app.get("/tiles/units.json?crs=gcj02").await;
+        assert!(gcj["tiles"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(".mvt?crs=gcj02"));
+        assert_ne!(gcj["bounds"], doc["bounds"]);
+        app.stop().await;
+    }
+);
+
+store_test!(
+    gcj02_tiles_are_drawn_shifted_by_the_datum_offset,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        // Grid 350203001001001 ([118.0, 118.1] × [24.0, 24.2]) is drawn from z14; its label
+        // point, moved to GCJ-02, lands a few hundred metres away in the same z14 tile.
+        let id = 350203001001001;
+        let snap = app.state.snapshot.load();
+        let unit = snap.get(&"350203001001001".parse().unwrap()).unwrap();
+        let p = wangge::maps::units::label_point(unit).unwrap();
+        let g = Crs::Gcj02.from_wgs84(Wgs84 {
+            lon: p.x(),
+            lat: p.y(),
+        });
+        let t = tile_at((p.x() + g.0) / 2.0, (p.y() + g.1) / 2.0, 14);
+        let wgs = fetch(&app, &path(t), &[]).await;
+        let wgs_etag = wgs.headers()["etag"].clone();
+        let wgs = mvt::decode(&wgs.bytes().await.unwrap());
+        let gcj = fetch(&app, &format!("{}?crs=gcj02", path(t)), &[]).await;
+        assert_eq!(gcj.status(), 200);
+        assert_ne!(gcj.headers()["etag"], wgs_etag);
+        let gcj = mvt::decode(&gcj.bytes().await.unwrap());
+
+        let frame = TileFrame::new(t, 4096);
+        let want_wgs = frame.lon_lat_to_grid(LonLat::new(p.x(), p.y()));
+        let want_gcj = frame.lon_lat_to_grid(LonLat::new(g.0, g.1));
+        let got_wgs = mvt::point(feature(layer(&wgs, "unit_labels"), id));
+        let got_gcj = mvt::point(feature(layer(&gcj, "unit_labels"), id));
+        assert_eq!(got_wgs, (i64::from(want_wgs.x), i64::from(want_wgs.y)));
+        assert_eq!(got_gcj, (i64::from(want_gcj.x), i64::from(want_gcj.y)));
+        assert!(
+            (got_gcj.0 - got_wgs.0).abs() > 100,
+            "hundreds of metres east or west"
+        );
+        let keys = [Crs::Wgs84, Crs::Gcj02].map(|crs| TileKey {
+            source: 0,
+            tile: t,
+            crs,
+        });
+        assert!(keys.iter().all(|k| app.state.tiles.cache().contains(k)));
+        app.stop().await;
+    }
+);
+
+store_test!(
+    reimport_of_one_unit_evicts_only_the_tiles_over_it,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        // Micro-grid 35020300100100101 covers [118.0, 118.1] × [24.0, 24.1].
+        // Micro-grids are drawn from z16.
+        let over = tile_at(118.05, 24.05, 16);
+        let neighbour = tile_at(118.05, 24.15, 16);
+        let far = tile_at(118.35, 24.35, 16);
+        let key = |tile, crs| TileKey {
+            source: 0,
+            tile,
+            crs,
+        };
+        let gcj_over = format!("{}?crs=gcj02", path(over));
+        let before_over = etag_of(&app, &path(over)).await;
+        let before_gcj = etag_of(&app, &gcj_over).await;
+        let before_neighbour = etag_of(&app, &path(neighbour)).await;
+        let before_far = etag_of(&app, &path(far)).await;
+
+        let renamed = json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"code": "35020300100100101", "name": "鸿山一号"},
+             "geometry": {"type": "Polygon", "coordinates": [[[118.0,24.0],[118.1,24.0],[118.1,24.1],[118.0,24.1],[118.0,24.0]]]}}
+        ]});
+        let (status, report) = app.import(&renamed, "").await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["outcome"]["updated"], json!(["35020300100100101"]));
+
+        let cache = app.state.tiles.cache();
+        assert!(
+            !cache.contains(&key(over, Crs::Wgs84)),
+            "over the unit: evicted"
+        );
+        assert!(
+            !cache.contains(&key(over, Crs::Gcj02)),
+            "GCJ-02 copy: evicted"
+        );
+        assert!(
+            cache.contains(&key(neighbour, Crs::Wgs84)),
+            "beyond its box: kept"
+        );
+        assert!(cache.contains(&key(far, Crs::Wgs84)), "far away: kept");
+
+        let res = fetch(&app, &path(over), &[("if-none-match", &before_over)]).await;
+        assert_eq!(res.status(), 200, "changed tile is sent again");
+        let after_over = res.headers()["etag"].to_str().unwrap().to_owned();
+        assert_ne!(after_over, before_over);
+        let layers = mvt::decode(&res.bytes().await.unwrap());
+        let micro = feature(layer(&layers, "micro_grid"), 35020300100100101);
+        assert_eq!(micro.properties["name"], "鸿山一号");
+        assert_eq!(micro.properties["version"], 2);
+        assert_ne!(etag_of(&app, &gcj_over).await, before_gcj);
+
+        let res = fetch(&app, &path(far), &[("if-none-match", &before_far)]).await;
+        assert_eq!(res.status(), 304, "the far tile keeps its ETag");
+        assert_eq!(etag_of(&app, &path(neighbour)).await, before_neighbour);
+        app.stop().await;
+    }
+);
