@@ -109,11 +109,15 @@ struct Block {
     pool: Vec<u32>,
 }
 
-/// The units of one block: its leaves (code order) and the units above them.
+/// The units of one block: its top-level unit, its leaves (code order) and the units above them.
 pub struct BlockUnits<'a> {
+    pub root: u32,
     pub leaves: &'a [u32],
     pub inner: &'a [u32],
 }
+
+/// The slow answer to "which is the smallest unit covering this point", shared by the builders.
+pub type HolderAt<'a> = &'a (dyn Fn(f64, f64) -> Option<u32> + Sync);
 
 /// Leaf-polygon locator over all blocks, with a coarse grid to find the blocks a point may be in.
 #[derive(Debug)]
@@ -137,15 +141,32 @@ impl Locator {
         polygons: &[PreparedPolygon],
         groups: &[BlockUnits<'_>],
         snap_m: f64,
-        holder_at: &dyn Fn(f64, f64) -> Option<u32>,
+        holder_at: HolderAt<'_>,
     ) -> Locator {
         let leaves: usize = groups.iter().map(|g| g.leaves.len()).sum();
         let per_leaf = (CELL_BUDGET / leaves.max(1)).clamp(MIN_CELLS_PER_LEAF, MAX_CELLS_PER_LEAF);
-        let blocks: Vec<Block> = groups
-            .iter()
-            .filter(|g| !g.leaves.is_empty())
-            .map(|g| Block::build(polygons, g, snap_m, per_leaf, holder_at))
-            .collect();
+        let groups: Vec<&BlockUnits<'_>> = groups.iter().filter(|g| !g.leaves.is_empty()).collect();
+        // Blocks are independent: build them on every core, then put them back in order.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(groups.len().max(1));
+        let mut built: Vec<(usize, Block)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let groups = &groups;
+                    scope.spawn(move || {
+                        (t..groups.len())
+                            .step_by(threads)
+                            .map(|i| (i, Block::build(polygons, groups[i], snap_m, per_leaf, holder_at)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        built.sort_by_key(|(i, _)| *i);
+        let blocks: Vec<Block> = built.into_iter().map(|(_, b)| b).collect();
         let coarse = Block::coarse(&blocks);
         Locator { blocks, coarse }
     }
@@ -259,7 +280,7 @@ impl Block {
         units: &BlockUnits<'_>,
         snap_m: f64,
         cells_per_leaf: usize,
-        holder_at: &dyn Fn(f64, f64) -> Option<u32>,
+        holder_at: HolderAt<'_>,
     ) -> Block {
         let leaves_bbox = units
             .leaves
@@ -342,9 +363,15 @@ impl Block {
                 next += 1;
             }
             let here = &marks[start..next];
+            // Outside the top-level unit nothing of this block covers the point; inside it, a
+            // cell no leaf takes is a gap, rare enough for the slow answer.
             let holder = || {
                 let (mx, my) = grid.centre(c);
-                holder_at(mx, my).unwrap_or(NO_UNIT)
+                if polygons[units.root as usize].covers(mx, my) {
+                    holder_at(mx, my).unwrap_or(NO_UNIT)
+                } else {
+                    NO_UNIT
+                }
             };
             let cell = match here {
                 [] if near[c] && crossed[c] => Cell::NearLeaves(None),

@@ -62,8 +62,10 @@ impl Bbox {
 #[derive(Debug, Clone)]
 pub struct PreparedPolygon {
     pub bbox: Bbox,
-    /// `[ax, ay, bx, by]` per edge.
-    segments: Vec<[f64; 4]>,
+    /// The rings' vertices, each ring closed (first point repeated at its end).
+    points: Vec<[f64; 2]>,
+    /// One past the last point of each ring.
+    ring_ends: Vec<u32>,
     bands: Option<Bands>,
 }
 
@@ -84,29 +86,32 @@ const EDGES_PER_BAND: usize = 8;
 
 impl PreparedPolygon {
     pub fn new(mp: &MultiPolygon<f64>) -> PreparedPolygon {
-        let mut segments = Vec::new();
+        let mut points = Vec::new();
+        let mut ring_ends = Vec::new();
         for poly in mp {
             for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
                 let pts = &ring.0;
                 if pts.len() < 2 {
                     continue;
                 }
-                for w in pts.windows(2) {
-                    segments.push([w[0].x, w[0].y, w[1].x, w[1].y]);
-                }
+                points.extend(pts.iter().map(|c| [c.x, c.y]));
                 if pts.first() != pts.last() {
-                    let (a, b) = (pts[pts.len() - 1], pts[0]);
-                    segments.push([a.x, a.y, b.x, b.y]);
+                    points.push([pts[0].x, pts[0].y]);
                 }
+                ring_ends.push(points.len() as u32);
             }
         }
-        let bbox = Bbox::of(mp);
-        let bands = (segments.len() >= BANDED_FROM_EDGES).then(|| Bands::build(&segments, &bbox));
-        PreparedPolygon {
-            bbox,
-            segments,
-            bands,
+        points.shrink_to_fit();
+        let mut p = PreparedPolygon {
+            bbox: Bbox::of(mp),
+            points,
+            ring_ends,
+            bands: None,
+        };
+        if p.edge_count() >= BANDED_FROM_EDGES {
+            p.bands = Some(Bands::build(&p));
         }
+        p
     }
 
     /// True when the point lies inside the polygon or on its boundary, decided with exact
@@ -119,17 +124,20 @@ impl PreparedPolygon {
         let mut inside = false;
         match &self.bands {
             None => {
-                for seg in &self.segments {
-                    match crossing(seg, x, y) {
-                        Crossing::OnBoundary => return true,
-                        Crossing::Right => inside = !inside,
-                        Crossing::None => {}
+                for ring in self.rings() {
+                    for w in ring.windows(2) {
+                        match crossing(w[0], w[1], x, y) {
+                            Crossing::OnBoundary => return true,
+                            Crossing::Right => inside = !inside,
+                            Crossing::None => {}
+                        }
                     }
                 }
             }
             Some(b) => {
                 for &i in b.edges_near(y) {
-                    match crossing(&self.segments[i as usize], x, y) {
+                    let i = i as usize;
+                    match crossing(self.points[i], self.points[i + 1], x, y) {
                         Crossing::OnBoundary => return true,
                         Crossing::Right => inside = !inside,
                         Crossing::None => {}
@@ -154,21 +162,35 @@ impl PreparedPolygon {
     pub fn boundary_distance_m(&self, x: f64, y: f64) -> f64 {
         let kx = metres_per_degree_lon(y);
         let ky = METRES_PER_DEGREE_LAT;
-        self.segments
-            .iter()
-            .map(|s| {
-                point_segment_distance((s[0] - x) * kx, (s[1] - y) * ky, (s[2] - x) * kx, (s[3] - y) * ky)
+        self.segments()
+            .map(|(a, b)| {
+                point_segment_distance((a[0] - x) * kx, (a[1] - y) * ky, (b[0] - x) * kx, (b[1] - y) * ky)
             })
             .fold(f64::INFINITY, f64::min)
     }
 
     pub fn edge_count(&self) -> usize {
-        self.segments.len()
+        self.points.len() - self.ring_ends.len()
+    }
+
+    fn rings(&self) -> impl Iterator<Item = &[[f64; 2]]> + '_ {
+        let starts = std::iter::once(0).chain(self.ring_ends.iter().map(|&e| e as usize));
+        starts
+            .zip(self.ring_ends.iter())
+            .map(|(s, &e)| &self.points[s..e as usize])
     }
 
     /// Every edge as `(a, b)`, for index building.
     pub fn segments(&self) -> impl Iterator<Item = ([f64; 2], [f64; 2])> + '_ {
-        self.segments.iter().map(|s| ([s[0], s[1]], [s[2], s[3]]))
+        self.rings().flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
+    }
+
+    /// Every edge as the index of its first point (the edge runs to the next point).
+    fn edge_starts(&self) -> impl Iterator<Item = usize> + '_ {
+        let starts = std::iter::once(0).chain(self.ring_ends.iter().map(|&e| e as usize));
+        starts
+            .zip(self.ring_ends.iter())
+            .flat_map(|(s, &e)| s..(e as usize).saturating_sub(1))
     }
 }
 
@@ -182,8 +204,8 @@ enum Crossing {
 /// counts when one end is strictly above y; the crossing is right of the point when the point is
 /// on the left of an upward edge or on the right of a downward one.
 #[inline]
-fn crossing(seg: &[f64; 4], x: f64, y: f64) -> Crossing {
-    let [ax, ay, bx, by] = *seg;
+fn crossing(a: [f64; 2], b: [f64; 2], x: f64, y: f64) -> Crossing {
+    let ([ax, ay], [bx, by]) = (a, b);
     let (lo_y, hi_y) = if ay < by { (ay, by) } else { (by, ay) };
     if y < lo_y || y > hi_y || x > ax.max(bx) {
         return Crossing::None;
@@ -206,14 +228,16 @@ fn crossing(seg: &[f64; 4], x: f64, y: f64) -> Crossing {
 }
 
 impl Bands {
-    fn build(segments: &[[f64; 4]], bbox: &Bbox) -> Bands {
-        let n = (segments.len() / EDGES_PER_BAND).max(1);
+    fn build(polygon: &PreparedPolygon) -> Bands {
+        let bbox = &polygon.bbox;
+        let n = (polygon.edge_count() / EDGES_PER_BAND).max(1);
         let height = (bbox.max_y - bbox.min_y).max(f64::MIN_POSITIVE);
         let per_unit_y = n as f64 / height;
         let band = |y: f64| (((y - bbox.min_y) * per_unit_y) as usize).min(n - 1);
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for (i, s) in segments.iter().enumerate() {
-            let (lo, hi) = (s[1].min(s[3]), s[1].max(s[3]));
+        for i in polygon.edge_starts() {
+            let (a, b) = (polygon.points[i], polygon.points[i + 1]);
+            let (lo, hi) = (a[1].min(b[1]), a[1].max(b[1]));
             for list in &mut lists[band(lo)..=band(hi)] {
                 list.push(i as u32);
             }

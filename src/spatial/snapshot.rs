@@ -109,10 +109,7 @@ impl Snapshot {
                 children[*p as usize].push(i as u32);
             }
         }
-        let prepared: Vec<PreparedPolygon> = units
-            .iter()
-            .map(|u| PreparedPolygon::new(&u.geometry))
-            .collect();
+        let prepared = prepare_all(&units);
         let parts = RTree::bulk_load(
             units
                 .iter()
@@ -148,7 +145,11 @@ impl Snapshot {
         groups.sort_by_key(|(root, _)| *root);
         let blocks: Vec<BlockUnits<'_>> = groups
             .iter()
-            .map(|(_, (leaves, inner))| BlockUnits { leaves, inner })
+            .map(|(root, (leaves, inner))| BlockUnits {
+                root: *root,
+                leaves,
+                inner,
+            })
             .collect();
         let holder_at = |x: f64, y: f64| smallest_covering(&parts, &prepared, &units, x, y);
         let locator = Locator::build(&prepared, &blocks, rules.snap_tolerance_m, &holder_at);
@@ -340,6 +341,28 @@ impl Snapshot {
     pub fn at_level(&self, level: Level) -> impl Iterator<Item = u32> + '_ {
         (0..self.units.len() as u32).filter(move |&i| self.units[i as usize].level == level)
     }
+}
+
+/// Prepared polygons of every unit, in order, built on every core.
+fn prepare_all(units: &[Unit]) -> Vec<PreparedPolygon> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = units.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = units
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|u| PreparedPolygon::new(&u.geometry))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// The deepest unit covering the point (lowest code among equals).
