@@ -179,13 +179,18 @@ impl Locator {
         }
         // Blocks overlap only along shared borders: the lowest leaf wins; otherwise leave the
         // fallback to the slow path unless only one block has anything to say.
+        // Lists ascend by block and a lower block's leaves all have lower codes than a higher
+        // block's, so the first block with a leaf has the lowest one.
         let mut leaf: Option<u32> = None;
         let mut near = false;
         let mut answers = 0;
         let mut only = Located::Far(Fallback::Uncovered);
         for &b in blocks {
             match self.blocks[b as usize].locate(polygons, x, y) {
-                Located::Leaf(l) => leaf = Some(leaf.map_or(l, |cur| cur.min(l))),
+                Located::Leaf(l) => {
+                    leaf = Some(l);
+                    break;
+                }
                 Located::Far(Fallback::Uncovered) => {}
                 other => {
                     near |= matches!(other, Located::NearLeaf { .. });

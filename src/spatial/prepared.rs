@@ -45,6 +45,13 @@ impl Bbox {
         self.min_x > self.max_x || self.min_y > self.max_y
     }
 
+    /// Metres from the point to the box (0 inside), in a local equirectangular projection.
+    pub fn distance_m(&self, x: f64, y: f64) -> f64 {
+        let dx = (self.min_x - x).max(x - self.max_x).max(0.0) * metres_per_degree_lon(y);
+        let dy = (self.min_y - y).max(y - self.max_y).max(0.0) * METRES_PER_DEGREE_LAT;
+        (dx * dx + dy * dy).sqrt()
+    }
+
     pub fn of(mp: &MultiPolygon<f64>) -> Bbox {
         mp.bounding_rect().map_or(Bbox::EMPTY, |r| Bbox {
             min_x: r.min().x,
@@ -281,7 +288,8 @@ fn point_segment_distance(ax: f64, ay: f64, bx: f64, by: f64) -> f64 {
     } else {
         (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
     };
-    (ax + t * dx).hypot(ay + t * dy)
+    let (px, py) = (ax + t * dx, ay + t * dy);
+    (px * px + py * py).sqrt()
 }
 
 #[cfg(test)]

@@ -329,11 +329,25 @@ impl Snapshot {
         match self.top_level.as_slice() {
             [] => None,
             [only] => Some(*only),
-            many => many
-                .iter()
-                .map(|&i| (i, self.prepared[i as usize].distance_m(lon, lat)))
-                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)))
-                .map(|(i, _)| i),
+            many => {
+                // Nearest boxes first; stop once a box is farther than the best exact distance.
+                let mut by_box: Vec<(f64, u32)> = many
+                    .iter()
+                    .map(|&i| (self.prepared[i as usize].bbox.distance_m(lon, lat), i))
+                    .collect();
+                by_box.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let mut best: Option<(f64, u32)> = None;
+                for (box_d, i) in by_box {
+                    if best.is_some_and(|(d, _)| box_d > d) {
+                        break;
+                    }
+                    let d = self.prepared[i as usize].distance_m(lon, lat);
+                    if best.is_none_or(|(bd, bi)| d < bd || (d == bd && i < bi)) {
+                        best = Some((d, i));
+                    }
+                }
+                best.map(|(_, i)| i)
+            }
         }
     }
 
