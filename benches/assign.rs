@@ -169,7 +169,10 @@ fn main() {
                 .enable_all()
                 .build()
                 .expect("tokio runtime");
-            for (label, set, rate) in [("bounding-box points", &pts, ours), ("points inside units", &inside, ours_inside)] {
+            for (label, set, rate) in [
+                ("bounding-box points", &pts, ours),
+                ("points inside units", &inside, ours_inside),
+            ] {
                 match rt.block_on(postgis_rate(&url, &snap, set)) {
                     Ok(pg) => println!(
                         "PostGIS ST_Covers join (GiST), {label}: {:.3} M points/s; ratio ours/PostGIS = {:.0}x",

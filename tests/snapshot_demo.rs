@@ -73,3 +73,47 @@ fn fast_path_equals_brute_force_on_vertices_midpoints_and_lattice() {
         &wrong[..wrong.len().min(5)]
     );
 }
+
+#[test]
+fn snapping_equals_brute_force_nearest_leaf_within_tolerance() {
+    let snap = demo();
+    let leaves: Vec<(u32, PreparedPolygon)> = (0..snap.len() as u32)
+        .filter(|&i| snap.children_of(i).is_empty())
+        .map(|i| (i, PreparedPolygon::new(&snap.unit(i).geometry)))
+        .collect();
+    let bbox = leaves
+        .iter()
+        .fold(wangge::spatial::Bbox::EMPTY, |acc, (_, p)| {
+            acc.union(&p.bbox)
+        });
+    let (mut snapped, mut checked) = (0, 0);
+    for i in 0..150 {
+        for j in 0..150 {
+            let x = bbox.min_x - 0.001 + (bbox.max_x - bbox.min_x + 0.002) * i as f64 / 149.0;
+            let y = bbox.min_y - 0.001 + (bbox.max_y - bbox.min_y + 0.002) * j as f64 / 149.0;
+            if leaves.iter().any(|(_, p)| p.covers(x, y)) {
+                continue;
+            }
+            checked += 1;
+            let brute = leaves
+                .iter()
+                .map(|(i, p)| (*i, p.boundary_distance_m(x, y)))
+                .filter(|(_, d)| *d <= 30.0)
+                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            let a = snap.assign(x, y);
+            match brute {
+                Some((leaf, d)) => {
+                    snapped += 1;
+                    assert_eq!(a.matched, Match::Snapped, "({x},{y})");
+                    assert_eq!(a.unit_index(), Some(leaf), "({x},{y})");
+                    assert!((a.distance_m - d).abs() < 1e-9);
+                }
+                None => assert_eq!(a.matched, Match::Fallback, "({x},{y})"),
+            }
+        }
+    }
+    assert!(
+        snapped > 20 && checked > 3_000,
+        "{snapped} snapped of {checked}"
+    );
+}

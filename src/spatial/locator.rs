@@ -10,9 +10,10 @@ enum Cell {
     Inside(u32),
     /// Leaves to test, in code order: `pool[start]` is their count, then the leaves.
     Candidates(u32),
-    /// No leaf in the cell; a leaf boundary may be within the snap tolerance. When no unit
-    /// boundary crosses the cell, the smallest covering unit is known (`Some`, `NO_UNIT`: none).
-    NearLeaves(Option<u32>),
+    /// No leaf in the cell, but leaves within the snap tolerance: `pool[start]` is the smallest
+    /// unit covering the cell (`NO_UNIT`: none, `UNDECIDED`: a unit boundary crosses the cell),
+    /// `pool[start + 1]` the number of leaves within the tolerance, then those leaves.
+    NearLeaves(u32),
     /// No leaf within the snap tolerance and no unit boundary in the cell: every point of it has
     /// the same smallest covering unit (`NO_UNIT`: none).
     Held(u32),
@@ -33,10 +34,9 @@ impl PackedCell {
         let (kind, payload) = match cell {
             Cell::Inside(l) => (0, l),
             Cell::Candidates(start) => (1, start),
-            Cell::NearLeaves(None) => (2, 0),
+            Cell::NearLeaves(start) => (2, start),
             Cell::Held(u) => (3, u & PAYLOAD),
             Cell::Undecided => (4, 0),
-            Cell::NearLeaves(Some(u)) => (5, u & PAYLOAD),
         };
         debug_assert!(payload <= PAYLOAD || matches!(cell, Cell::Held(NO_UNIT)));
         PackedCell((kind << KIND_SHIFT) | payload)
@@ -48,12 +48,10 @@ impl PackedCell {
         match self.0 >> KIND_SHIFT {
             0 => Cell::Inside(payload),
             1 => Cell::Candidates(payload),
-            2 => Cell::NearLeaves(None),
+            2 => Cell::NearLeaves(payload),
             3 if payload == PAYLOAD => Cell::Held(NO_UNIT),
             3 => Cell::Held(payload),
-            4 => Cell::Undecided,
-            _ if payload == PAYLOAD => Cell::NearLeaves(Some(NO_UNIT)),
-            _ => Cell::NearLeaves(Some(payload)),
+            _ => Cell::Undecided,
         }
     }
 }
@@ -62,15 +60,20 @@ impl PackedCell {
 pub const MAX_UNITS: usize = PAYLOAD as usize;
 
 const NO_UNIT: u32 = u32::MAX;
+const UNDECIDED: u32 = u32::MAX - 1;
 
 /// What the fast path knows about a point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Located {
+pub enum Located<'a> {
     /// The lowest-coded leaf covering the point.
     Leaf(u32),
     /// No leaf covers the point, but one may be within the snap tolerance; beyond it, the
     /// point falls back as `then` says (`HeldBy`, `Uncovered` or `Undecided`).
-    NearLeaf { then: Fallback },
+    NearLeaf {
+        then: Fallback,
+        /// Every leaf within the tolerance of the cell, when known.
+        leaves: Option<&'a [u32]>,
+    },
     /// No leaf within the snap tolerance.
     Far(Fallback),
 }
@@ -88,10 +91,10 @@ pub enum Fallback {
 
 impl Fallback {
     fn of_holder(unit: u32) -> Fallback {
-        if unit == NO_UNIT {
-            Fallback::Uncovered
-        } else {
-            Fallback::HeldBy(unit)
+        match unit {
+            NO_UNIT => Fallback::Uncovered,
+            UNDECIDED => Fallback::Undecided,
+            unit => Fallback::HeldBy(unit),
         }
     }
 }
@@ -147,7 +150,9 @@ impl Locator {
         let per_leaf = (CELL_BUDGET / leaves.max(1)).clamp(MIN_CELLS_PER_LEAF, MAX_CELLS_PER_LEAF);
         let groups: Vec<&BlockUnits<'_>> = groups.iter().filter(|g| !g.leaves.is_empty()).collect();
         // Blocks are independent: build them on every core, then put them back in order.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(groups.len().max(1));
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(groups.len().max(1));
         let mut built: Vec<(usize, Block)> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
@@ -155,7 +160,12 @@ impl Locator {
                     scope.spawn(move || {
                         (t..groups.len())
                             .step_by(threads)
-                            .map(|i| (i, Block::build(polygons, groups[i], snap_m, per_leaf, holder_at)))
+                            .map(|i| {
+                                (
+                                    i,
+                                    Block::build(polygons, groups[i], snap_m, per_leaf, holder_at),
+                                )
+                            })
                             .collect::<Vec<_>>()
                     })
                 })
@@ -172,7 +182,7 @@ impl Locator {
     }
 
     #[inline]
-    pub fn locate(&self, polygons: &[PreparedPolygon], x: f64, y: f64) -> Located {
+    pub fn locate(&self, polygons: &[PreparedPolygon], x: f64, y: f64) -> Located<'_> {
         let blocks = self.coarse.lookup_list(x, y);
         if let [only] = blocks {
             return self.blocks[*only as usize].locate(polygons, x, y);
@@ -204,6 +214,7 @@ impl Locator {
             (None, 0 | 1) => only,
             (None, _) if near => Located::NearLeaf {
                 then: Fallback::Undecided,
+                leaves: None,
             },
             (None, _) => Located::Far(Fallback::Undecided),
         }
@@ -359,6 +370,7 @@ impl Block {
             }
         }
         marks.sort_unstable();
+        let mut near_cells: Vec<(usize, u32)> = Vec::new();
         let mut cells = Vec::with_capacity(n);
         let mut pool = Vec::new();
         let mut next = 0usize;
@@ -379,8 +391,11 @@ impl Block {
                 }
             };
             let cell = match here {
-                [] if near[c] && crossed[c] => Cell::NearLeaves(None),
-                [] if near[c] => Cell::NearLeaves(Some(holder())),
+                [] if near[c] => {
+                    let held = if crossed[c] { UNDECIDED } else { holder() };
+                    near_cells.push((c, held));
+                    Cell::Undecided // replaced below, once the leaves near it are known
+                }
                 [] if crossed[c] => Cell::Undecided,
                 [] => Cell::Held(holder()),
                 [(_, leaf, true)] => Cell::Inside(*leaf),
@@ -393,6 +408,14 @@ impl Block {
                 }
             };
             cells.push(PackedCell::pack(cell));
+        }
+        let near_lists = leaves_near_cells(polygons, units.leaves, &grid, &near_cells, snap_m);
+        for ((c, held), leaves) in near_cells.iter().zip(near_lists) {
+            let start = pool.len() as u32;
+            pool.push(*held);
+            pool.push(leaves.len() as u32);
+            pool.extend(leaves);
+            cells[*c] = PackedCell::pack(Cell::NearLeaves(start));
         }
         Block {
             bbox,
@@ -465,7 +488,7 @@ impl Block {
     }
 
     #[inline]
-    fn locate(&self, polygons: &[PreparedPolygon], x: f64, y: f64) -> Located {
+    fn locate(&self, polygons: &[PreparedPolygon], x: f64, y: f64) -> Located<'_> {
         match self.cell_at(x, y) {
             // The grid spans every unit of the block and the snap margin around it.
             None => Located::Far(Fallback::Uncovered),
@@ -479,19 +502,75 @@ impl Block {
                 .map_or(
                     Located::NearLeaf {
                         then: Fallback::Undecided,
+                        leaves: None,
                     },
                     Located::Leaf,
                 ),
-            Some(Cell::NearLeaves(None)) => Located::NearLeaf {
-                then: Fallback::Undecided,
-            },
-            Some(Cell::NearLeaves(Some(unit))) => Located::NearLeaf {
-                then: Fallback::of_holder(unit),
-            },
+            Some(Cell::NearLeaves(start)) => {
+                let start = start as usize;
+                let len = self.pool[start + 1] as usize;
+                Located::NearLeaf {
+                    then: Fallback::of_holder(self.pool[start]),
+                    leaves: Some(&self.pool[start + 2..start + 2 + len]),
+                }
+            }
             Some(Cell::Held(unit)) => Located::Far(Fallback::of_holder(unit)),
             Some(Cell::Undecided) => Located::Far(Fallback::Undecided),
         }
     }
+}
+
+/// For each cell of `near_cells`, the leaves (in code order) with an edge that may come within
+/// `snap_m` of some point of the cell: a conservative bound, the distance from the edge to the
+/// cell's centre less the cell's half-diagonal.
+fn leaves_near_cells(
+    polygons: &[PreparedPolygon],
+    leaves: &[u32],
+    grid: &Raster,
+    near_cells: &[(usize, u32)],
+    snap_m: f64,
+) -> Vec<Vec<u32>> {
+    let mut slot = vec![u32::MAX; grid.nx * grid.ny];
+    for (i, (c, _)) in near_cells.iter().enumerate() {
+        slot[*c] = i as u32;
+    }
+    let mut lists: Vec<Vec<u32>> = vec![Vec::new(); near_cells.len()];
+    let mid_lat = (grid.bbox.min_y + grid.bbox.max_y) / 2.0;
+    let (kx, ky) = (metres_per_degree_lon(mid_lat), METRES_PER_DEGREE_LAT);
+    let half_diagonal = ((grid.cell_w * kx).powi(2) + (grid.cell_h * ky).powi(2)).sqrt() / 2.0;
+    // Generous: the scale is taken at mid-latitude, so widen the reach by a tenth.
+    let (mx, my) = (snap_m * 1.1 / kx, snap_m * 1.1 / ky);
+    for &leaf in leaves {
+        for (a, b) in polygons[leaf as usize].segments() {
+            let lo = [a[0].min(b[0]) - mx, a[1].min(b[1]) - my];
+            let hi = [a[0].max(b[0]) + mx, a[1].max(b[1]) + my];
+            grid.for_cells(lo, hi, |c| {
+                let i = slot[c];
+                if i == u32::MAX || lists[i as usize].last() == Some(&leaf) {
+                    return;
+                }
+                let (cx, cy) = grid.centre(c);
+                let d = segment_distance_m(a, b, cx, cy, kx, ky);
+                if d - half_diagonal <= snap_m * 1.1 {
+                    lists[i as usize].push(leaf);
+                }
+            });
+        }
+    }
+    lists
+}
+
+fn segment_distance_m(a: [f64; 2], b: [f64; 2], x: f64, y: f64, kx: f64, ky: f64) -> f64 {
+    let (ax, ay) = ((a[0] - x) * kx, (a[1] - y) * ky);
+    let (dx, dy) = ((b[0] - a[0]) * kx, (b[1] - a[1]) * ky);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 == 0.0 {
+        0.0
+    } else {
+        (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
+    };
+    let (px, py) = (ax + t * dx, ay + t * dy);
+    (px * px + py * py).sqrt()
 }
 
 /// Grid dimensions for about `target` cells of roughly square shape on the ground.

@@ -171,7 +171,12 @@ impl PreparedPolygon {
         let ky = METRES_PER_DEGREE_LAT;
         self.segments()
             .map(|(a, b)| {
-                point_segment_distance((a[0] - x) * kx, (a[1] - y) * ky, (b[0] - x) * kx, (b[1] - y) * ky)
+                point_segment_distance(
+                    (a[0] - x) * kx,
+                    (a[1] - y) * ky,
+                    (b[0] - x) * kx,
+                    (b[1] - y) * ky,
+                )
             })
             .fold(f64::INFINITY, f64::min)
     }
@@ -189,7 +194,8 @@ impl PreparedPolygon {
 
     /// Every edge as `(a, b)`, for index building.
     pub fn segments(&self) -> impl Iterator<Item = ([f64; 2], [f64; 2])> + '_ {
-        self.rings().flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
+        self.rings()
+            .flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
     }
 
     /// Every edge as the index of its first point (the edge runs to the next point).
@@ -217,7 +223,11 @@ fn crossing(a: [f64; 2], b: [f64; 2], x: f64, y: f64) -> Crossing {
     if y < lo_y || y > hi_y || x > ax.max(bx) {
         return Crossing::None;
     }
-    let o = orient2d(Coord { x: ax, y: ay }, Coord { x: bx, y: by }, Coord { x, y });
+    let o = orient2d(
+        Coord { x: ax, y: ay },
+        Coord { x: bx, y: by },
+        Coord { x, y },
+    );
     if o == 0.0 {
         return if x >= ax.min(bx) {
             Crossing::OnBoundary
@@ -347,7 +357,11 @@ mod tests {
         for i in 0..100 {
             for j in 0..100 {
                 let (x, y) = (-1.1 + 0.022 * i as f64, -1.1 + 0.022 * j as f64);
-                assert_eq!(p.covers(x, y), mp.covers(&geo::Point::new(x, y)), "({x},{y})");
+                assert_eq!(
+                    p.covers(x, y),
+                    mp.covers(&geo::Point::new(x, y)),
+                    "({x},{y})"
+                );
             }
         }
         for &(x, y) in &pts {

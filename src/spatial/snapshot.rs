@@ -238,8 +238,13 @@ impl Snapshot {
     pub fn assign(&self, lon: f64, lat: f64) -> Assignment {
         match self.locator.locate(&self.prepared, lon, lat) {
             Located::Leaf(leaf) => self.chain_of(leaf, Match::Inside, 0.0),
-            Located::NearLeaf { then } => {
-                match self.nearest_leaf_within(lon, lat, self.rules.snap_tolerance_m) {
+            Located::NearLeaf { then, leaves } => {
+                let tolerance = self.rules.snap_tolerance_m;
+                let nearest = match leaves {
+                    Some(list) => self.nearest_of(list, lon, lat, tolerance),
+                    None => self.nearest_leaf_within(lon, lat, tolerance),
+                };
+                match nearest {
                     Some((leaf, d)) => self.chain_of(leaf, Match::Snapped, d),
                     None => self.fall_back(lon, lat, then),
                 }
@@ -300,6 +305,18 @@ impl Snapshot {
             matched,
             distance_m,
         }
+    }
+
+    /// The nearest of the given leaves (code order) within `metres`, lowest code on ties.
+    fn nearest_of(&self, leaves: &[u32], lon: f64, lat: f64, metres: f64) -> Option<(u32, f64)> {
+        let mut best: Option<(u32, f64)> = None;
+        for &i in leaves {
+            let d = self.prepared[i as usize].boundary_distance_m(lon, lat);
+            if d <= metres && best.is_none_or(|(_, bd)| d < bd) {
+                best = Some((i, d));
+            }
+        }
+        best
     }
 
     fn nearest_leaf_within(&self, lon: f64, lat: f64, metres: f64) -> Option<(u32, f64)> {
