@@ -115,6 +115,25 @@ pub struct Config {
     #[arg(long, env = "WANGGE_SIGN_IN_FAILURE_DELAY_MS", default_value_t = 1000)]
     pub sign_in_failure_delay_ms: u64,
 
+    /// Open reports of the same category within this many metres of a new one are offered as
+    /// its likely duplicates...
+    #[arg(long, env = "WANGGE_REPORT_DUPLICATE_RADIUS_M", default_value_t = 50.0)]
+    pub report_duplicate_radius_m: f64,
+
+    /// ...when they came in within this many days.
+    #[arg(long, env = "WANGGE_REPORT_DUPLICATE_DAYS", default_value_t = 7)]
+    pub report_duplicate_days: u32,
+
+    /// Public holidays (comma-separated dates, e.g. 2026-10-01,2026-10-02): report deadlines
+    /// count working hours, Monday to Friday, and skip these days.
+    #[arg(long, env = "WANGGE_HOLIDAYS", value_delimiter = ',')]
+    pub holidays: Vec<chrono::NaiveDate>,
+
+    /// Seconds between two passes of the escalation scheduler over overdue reports.
+    #[arg(long, env = "WANGGE_ESCALATION_INTERVAL_S", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub escalation_interval_s: u64,
+
     /// Content-Security-Policy of the web front end's pages (API answers get `default-src 'none'`).
     #[arg(long, env = "WANGGE_CSP", default_value = crate::auth::headers::DEFAULT_PAGE_CSP)]
     pub content_security_policy: String,

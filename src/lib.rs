@@ -9,6 +9,7 @@ pub mod config;
 pub mod geodata;
 pub mod http;
 pub mod maps;
+pub mod reports;
 pub mod spatial;
 pub mod store;
 pub mod units;
@@ -36,6 +37,7 @@ impl AppState {
     /// Opens the store named in the configuration (migrating it) and loads the snapshot.
     pub async fn open(config: Config) -> Result<AppState, StoreError> {
         let store = store::open(&config.database_url).await?;
+        reports::catalogue::seed(store.as_ref()).await?;
         let state = AppState {
             snapshot: Arc::new(SnapshotCell::new(Snapshot::build(
                 Vec::new(),
@@ -82,13 +84,17 @@ impl AppState {
 
 /// Serves until ctrl-c or SIGTERM, then finishes in-flight requests.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let every = std::time::Duration::from_secs(state.config.escalation_interval_s);
+    let escalation = reports::escalation::spawn(state.clone(), every);
     // Connection info gives handlers the client address (rate limits, the audit log).
     let app = state
         .router()
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await?;
+    escalation.abort();
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,5 @@
-//! Rate limits for public writes (sign-in now; report intake and Open311 `POST requests` when
-//! they exist): per API token when the request carries a valid one, otherwise per client
+//! Rate limits for public writes (sign-in, report intake, Open311 `POST requests`, reporters'
+//! evaluations): per API token when the request carries a valid one, otherwise per client
 //! address. Over the limit, the answer is 429 with `Retry-After`. Limits are configuration.
 //!
 //! [`RateLimitLayer`] is an ordinary tower layer. `http::router` puts it on every path listed in
@@ -31,7 +31,13 @@ use crate::http::error::ApiError;
 use crate::AppState;
 
 /// Paths whose writes anyone may make, and which are therefore rate-limited.
-pub const PUBLIC_WRITE_PATHS: &[&str] = &["/api/v1/auth/login"];
+pub const PUBLIC_WRITE_PATHS: &[&str] = &[
+    "/api/v1/auth/login",
+    "/api/v1/reports",
+    "/api/v1/reports/{id}/evaluation",
+    "/open311/v2/requests.json",
+    "/open311/v2/requests.xml",
+];
 
 /// So many requests per minute, with up to `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

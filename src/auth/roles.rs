@@ -104,6 +104,8 @@ pub enum Action {
     ManageAccounts,
     /// Read the audit log.
     ReadAudit,
+    /// Replace the dispatch catalogue.
+    EditCatalogue,
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub fn all_routes() -> Routes {
     r.extend(crate::spatial::routes::routes());
     r.extend(crate::auth::routes::routes());
     r.extend(crate::maps::routes::routes());
+    r.extend(crate::reports::routes::routes());
+    r.extend(crate::reports::open311::routes());
     r
 }
 
@@ -58,7 +60,9 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::auth::headers::security_headers,
         ))
-        .layer(tower::util::option_layer(crate::auth::headers::cors(&state.config)))
+        .layer(tower::util::option_layer(crate::auth::headers::cors(
+            &state.config,
+        )))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

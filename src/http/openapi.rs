@@ -18,7 +18,170 @@ pub fn document() -> Value {
     {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), report_paths()) {
+        paths.extend(more);
+    }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), open311_paths()) {
+        paths.extend(more);
+    }
     doc
+}
+
+/// Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): each path in `.json` and `.xml`;
+/// errors in the spec's shape `[{"code", "description"}]`.
+fn open311_paths() -> Value {
+    let spec_error = |description: &str| -> Value {
+        json!({"description": format!("{description}; body [{{code, description}}]"),
+            "content": {"application/json": {}, "text/xml": {}}})
+    };
+    let formats = json!({"application/json": {}, "text/xml": {}});
+    let mut paths = serde_json::Map::new();
+    for ext in ["json", "xml"] {
+        paths.insert(
+            format!("/open311/v2/discovery.{ext}"),
+            json!({"get": {
+            "summary": "Open311 discovery: the endpoint, its specification and formats",
+            "responses": {"200": {"description": "discovery", "content": formats.clone()}}}}),
+        );
+        paths.insert(format!("/open311/v2/services.{ext}"), json!({"get": {
+            "summary": "Open311 services: the dispatch catalogue's categories (service_code = category code)",
+            "responses": {"200": {"description": "services", "content": formats.clone()}, "503": spec_error("store unavailable")}}}));
+        paths.insert(format!("/open311/v2/requests.{ext}"), json!({
+            "get": {"summary": "Open311 requests (public, never the reporter's contact): the last 90 days and at most 1000 unless filtered",
+                "parameters": [
+                    param("service_request_id", "query", false, json!({"type": "string"}), "Comma-separated ids; overrides every other filter."),
+                    param("service_code", "query", false, json!({"type": "string"}), "Category code."),
+                    param("start_date", "query", false, json!({"type": "string", "format": "date-time"}), "Requested at or after."),
+                    param("end_date", "query", false, json!({"type": "string", "format": "date-time"}), "Requested before."),
+                    param("status", "query", false, json!({"type": "string"}), "open, closed or both (comma-separated); closed includes merged duplicates.")],
+                "responses": {"200": {"description": "service requests", "content": formats.clone()}, "400": spec_error("bad filter")}},
+            "post": {"summary": "Create an Open311 service request, form-encoded, with api_key (an API token); rate-limited like native intake",
+                "requestBody": {"required": true, "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object",
+                    "required": ["api_key", "service_code", "lat", "long"], "properties": {
+                        "api_key": {"type": "string"}, "service_code": {"type": "string"}, "lat": {"type": "number"}, "long": {"type": "number"},
+                        "description": {"type": "string", "maxLength": 4000}, "media_url": {"type": "string"},
+                        "email": {"type": "string"}, "phone": {"type": "string"}, "first_name": {"type": "string"}, "last_name": {"type": "string"},
+                        "device_id": {"type": "string"}, "account_id": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "[{service_request_id, service_notice, account_id}]", "content": formats.clone()},
+                    "400": spec_error("malformed form, unknown service_code, missing or bad lat/long, description too long"),
+                    "403": spec_error("api_key missing or invalid"), "429": error_response("too many requests (`rate_limited`)")}}}));
+    }
+    paths.insert("/open311/v2/services/{code_format}".to_owned(), json!({"get": {
+        "summary": "Open311 service definition: `services/{code}.json|xml` (no extra attributes)",
+        "parameters": [param("code_format", "path", true, json!({"type": "string"}), "`{service_code}.json` or `.xml`.")],
+        "responses": {"200": {"description": "service definition", "content": formats.clone()}, "404": spec_error("no such service")}}}));
+    paths.insert("/open311/v2/requests/{id_format}".to_owned(), json!({"get": {
+        "summary": "One Open311 service request: `requests/{id}.json|xml`",
+        "parameters": [param("id_format", "path", true, json!({"type": "string"}), "`{service_request_id}.json` or `.xml`.")],
+        "responses": {"200": {"description": "a list of one request", "content": formats.clone()}, "404": spec_error("no such request")}}}));
+    paths.insert("/open311/v2/tokens/{token_format}".to_owned(), json!({"get": {
+        "summary": "Open311 token lookup: `tokens/{token}.json|xml`; requests get their id at once, so the token is the id",
+        "parameters": [param("token_format", "path", true, json!({"type": "string"}), "`{token}.json` or `.xml`.")],
+        "responses": {"200": {"description": "[{service_request_id, token}]", "content": formats}, "404": spec_error("no such token")}}}));
+    Value::Object(paths)
+}
+
+/// Report intake, the closed loop, staff lists and the dispatch catalogue.
+fn report_paths() -> Value {
+    let signed_in = json!([{"bearer": []}, {"session": []}]);
+    let id = param(
+        "id",
+        "path",
+        true,
+        json!({"type": "string"}),
+        "The report's id.",
+    );
+    let q = |name: &str, schema: Value, description: &str| {
+        param(name, "query", false, schema, description)
+    };
+    json!({
+        "/api/v1/reports": {
+            "post": {
+                "summary": "File a report (public, rate-limited). Committed before it is answered; the answer carries the unit chain, the assignee or queue unit, the deadlines and likely duplicates (open reports of the same category nearby and recent); never the reporter's contact",
+                "parameters": [param("Idempotency-Key", "header", false, json!({"type": "string", "maxLength": 255}),
+                    "A retry with the same key and body answers the first answer (header Idempotent-Replayed: true) and creates nothing; the same key with another body is 422 `idempotency_key_reused`.")],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewReport"}}}},
+                "responses": {"201": {"description": "the acknowledgement: id, state, chain, unit, assigned, match, handler, queue_unit, assignee, accept_due, handle_due, duplicates, and `receipt` (shown once: the reporter's proof for evaluating)"},
+                    "400": error_response("unreadable body, missing field (`missing_field`), bad field (`invalid_field`), coordinate out of range, bad Idempotency-Key"),
+                    "422": error_response("unknown category (`unknown_category`, details list the known), unknown channel, description over 4000 characters, key reused for another request"),
+                    "429": error_response("too many reports from this address or token (`rate_limited`); see Retry-After"),
+                    "503": error_response("no units loaded (`no_units`), or the store failed; nothing was written")}},
+            "get": {
+                "summary": "Reports in the caller's area, newest first (staff); JSON or GeoJSON for the map",
+                "security": signed_in.clone(),
+                "parameters": [
+                    q("queue", json!({"type": "string", "enum": ["mine", "unit"]}), "`mine`: assigned to the caller; `unit`: queued at units within the caller's scopes (subunits included)."),
+                    q("state", json!({"type": "string"}), "Comma-separated states."),
+                    q("category", json!({"type": "string"}), "Category code."),
+                    q("from", json!({"type": "string", "format": "date-time"}), "Created at or after."),
+                    q("to", json!({"type": "string", "format": "date-time"}), "Created before."),
+                    q("bbox", json!({"type": "string"}), "minLon,minLat,maxLon,maxLat (WGS84)."),
+                    q("overdue", json!({"type": "boolean"}), "Only reports past the deadline of their state (accept or handle)."),
+                    q("limit", json!({"type": "integer", "default": 50, "maximum": 500}), "Reports per page."),
+                    q("offset", json!({"type": "integer", "default": 0}), "Skip so many (`next_offset` of the previous page)."),
+                    q("format", json!({"type": "string", "enum": ["json", "geojson"]}), "`geojson`: a FeatureCollection of points."),
+                    q("crs", json!({"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"}), "Coordinate system of the GeoJSON points.")
+                ],
+                "responses": {"200": {"description": "{reports, limit, offset, next_offset} or a GeoJSON FeatureCollection", "content": {"application/json": {}, "application/geo+json": {}}},
+                    "400": error_response("bad filter"), "401": error_response("not signed in"), "403": error_response("the role reads no reports")}}},
+        "/api/v1/reports/{id}": {"get": {
+            "summary": "One report with its events and the reporter's contact (staff whose area covers it)",
+            "security": signed_in.clone(), "parameters": [id.clone()],
+            "responses": {"200": {"description": "the report"}, "401": error_response("not signed in"),
+                "403": error_response("the role reads no reports"), "404": error_response("no such report, or outside the caller's area")}}},
+        "/api/v1/reports/{id}/transitions": {"post": {
+            "summary": "Move a report along the closed loop: received → dispatched → accepted → handled → verified → closed; returned (reason required) → dispatched; reopened (reason required) → handled; merged into an original. Dispatchers dispatch, verify, reopen, close and merge; grid workers, departments and dispatchers accept, handle and return. Each move is an event and an audit entry",
+            "security": signed_in.clone(), "parameters": [id],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["to"], "properties": {
+                "to": {"type": "string", "enum": ["dispatched", "accepted", "handled", "verified", "closed", "returned", "reopened", "merged"]},
+                "note": {"type": "string", "maxLength": 4000}, "photos": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                "assignee": {"type": "string", "description": "on dispatch: the handler's username"},
+                "merged_into": {"type": "string", "description": "on merge: the original report's id"}}}}}},
+            "responses": {"200": {"description": "the report after the move, with its events"},
+                "400": error_response("bad body, or a return/reopen without reason (`reason_required`)"),
+                "403": error_response("the role may not make this move"), "404": error_response("no such report, or outside the caller's area"),
+                "409": error_response("not allowed from the report's state (`illegal_transition`; details: state and allowed next states)"),
+                "422": error_response("bad assignee or merge target")}}},
+        "/api/v1/reports/{id}/evaluation": {"post": {
+            "summary": "The reporter's evaluation of a closed report (满意/基本满意/不满意): by the reporter with the `receipt` of the intake answer (public, rate-limited; a wrong receipt is 404), or by the hotline (dispatchers) on their behalf. A dissatisfied first evaluation reopens the report (返工) once; after it is closed again one more evaluation is taken, which never reopens it",
+            "security": signed_in.clone(), "parameters": [param("id", "path", true, json!({"type": "string"}), "The report's id.")],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["rating"], "properties": {
+                "rating": {"type": "string", "enum": ["satisfied", "basically_satisfied", "dissatisfied"]},
+                "comment": {"type": "string", "maxLength": 4000},
+                "receipt": {"type": "string", "description": "the `receipt` of the intake answer"}}}}}},
+            "responses": {"200": {"description": "the report after the evaluation, and the evaluation"},
+                "400": error_response("bad body or rating"), "401": error_response("neither receipt nor account"),
+                "403": error_response("signed in but not a dispatcher, without receipt"), "429": error_response("too many attempts (`rate_limited`)"),
+                "404": error_response("no such report, or outside the caller's area"),
+                "409": error_response("not closed (`not_closed`), or evaluated already (`already_evaluated`)")}}},
+        "/api/v1/reports/{id}/whistle": {"post": {
+            "summary": "Escalate an open report by hand to a department (吹哨, dispatchers): the department's staff on the report's unit chain (smallest unit first) takes it, or the department's queue at the top unit; the state is unchanged; an event and an audit entry",
+            "security": signed_in.clone(), "parameters": [param("id", "path", true, json!({"type": "string"}), "The report's id.")],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["department"], "properties": {
+                "department": {"type": "string", "maxLength": 64}, "note": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "the report after the escalation, with its events"},
+                "400": error_response("bad body or department"), "403": error_response("not a dispatcher"),
+                "404": error_response("no such report, or outside the caller's area"), "409": error_response("closed or merged (`not_open`)")}}},
+        "/api/v1/stats": {"get": {
+            "summary": "Indicators of the reports that came in within from..to in the caller's area, in total and per group: intake, merged, closed, on_time_acceptance_rate, closure_rate (结案率), on_time_closure_rate (按期结案率), rework_rate (返工率), satisfaction_rate (满意率), mean_hours_to_close; rates are null without a denominator",
+            "security": signed_in.clone(),
+            "parameters": [
+                q("from", json!({"type": "string", "format": "date-time"}), "Came in at or after."),
+                q("to", json!({"type": "string", "format": "date-time"}), "Came in before."),
+                q("group", json!({"type": "string", "enum": ["unit", "department", "worker"], "default": "unit"}), "Group by unit (at `level`), handling department, or assignee."),
+                q("level", json!({"type": "string", "enum": ["district", "street", "community", "grid", "micro_grid"], "default": "street"}), "The unit level of `group=unit`."),
+                q("category", json!({"type": "string"}), "Only this category.")],
+            "responses": {"200": {"description": "{total, groups: [...], from, to, truncated}"}, "400": error_response("bad parameter"),
+                "401": error_response("not signed in"), "403": error_response("the role reads no reports")}}},
+        "/api/v1/dispatch-catalogue": {
+            "get": {"summary": "The dispatch catalogue: categories (zh/en names), who handles each (a level or a department), accept and handle deadlines in working hours",
+                "responses": {"200": {"description": "{categories: [...]}"}}},
+            "put": {"summary": "Replace the dispatch catalogue (admins); checked whole, audited",
+                "security": signed_in,
+                "requestBody": {"required": true, "content": {"application/json": {}}},
+                "responses": {"200": {"description": "the catalogue now"}, "401": error_response("not signed in"),
+                    "403": error_response("not an admin"), "422": error_response("invalid catalogue (`invalid_catalogue`; details list the problems)")}}}
+    })
 }
 
 /// Sign-in, accounts, tokens and the audit log (kept apart: one `json!` literal of every path
@@ -26,8 +189,20 @@ pub fn document() -> Value {
 fn access_control_paths() -> Value {
     let signed_in = json!([{"bearer": []}, {"session": []}]);
     let admin = |summary: &str| -> String { format!("{summary} (admins)") };
-    let username = param("username", "path", true, json!({"type": "string"}), "The account's username.");
-    let token_id = param("id", "path", true, json!({"type": "integer"}), "The token's id.");
+    let username = param(
+        "username",
+        "path",
+        true,
+        json!({"type": "string"}),
+        "The account's username.",
+    );
+    let token_id = param(
+        "id",
+        "path",
+        true,
+        json!({"type": "integer"}),
+        "The token's id.",
+    );
     json!({
         "/api/v1/auth/login": {"post": {
             "summary": "Sign in with username and password: sets the session cookie (HttpOnly, SameSite=Strict, Secure over TLS). Rate-limited per client address",
@@ -203,6 +378,15 @@ fn base_document() -> Value {
                     "department": {"type": "string", "description": "required for department accounts"},
                     "scopes": {"type": "array", "items": {"type": "string"}, "description": "unit codes; each covers the unit and all below it; required but for admins"},
                     "password": {"type": "string", "minLength": 10}}},
+                "NewReport": {"type": "object", "required": ["category", "location"], "properties": {
+                    "category": {"type": "string", "description": "a code of the dispatch catalogue"},
+                    "description": {"type": "string", "maxLength": 4000},
+                    "location": {"type": "object", "required": ["lon", "lat"], "properties": {
+                        "lon": {"type": "number", "minimum": -180, "maximum": 180}, "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                        "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"}}},
+                    "channel": {"type": "string", "enum": ["hotline", "app", "patrol", "open311", "other"], "default": "other"},
+                    "media": {"type": "array", "maxItems": 10, "items": {"type": "string", "format": "uri"}},
+                    "reporter": {"type": "object", "description": "contact (personal data): shown only to staff whose area covers the report"}}},
                 "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
                     "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}}},
                 "UnitRef": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "level": {"type": "string"}}},

@@ -10,13 +10,17 @@ use crate::auth::AuditContext;
 use crate::units::{Unit, UnitCode};
 
 pub use auth::AuthStore;
+pub use reports::ReportStore;
 
 pub mod auth;
 pub mod gpkg;
 pub mod postgres;
 mod postgres_auth;
+mod postgres_reports;
+pub mod reports;
 pub mod sqlite;
 mod sqlite_auth;
+mod sqlite_reports;
 pub mod wkb;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +49,7 @@ pub struct ImportOutcome {
 }
 
 #[async_trait]
-pub trait Store: AuthStore + Send + Sync {
+pub trait Store: AuthStore + ReportStore + Send + Sync {
     /// Which implementation this is: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 
