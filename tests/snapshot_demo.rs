@@ -77,6 +77,9 @@ fn fast_path_equals_brute_force_on_vertices_midpoints_and_lattice() {
 #[test]
 fn snapping_equals_brute_force_nearest_leaf_within_tolerance() {
     let snap = demo();
+    let all: Vec<PreparedPolygon> = (0..snap.len() as u32)
+        .map(|i| PreparedPolygon::new(&snap.unit(i).geometry))
+        .collect();
     let leaves: Vec<(u32, PreparedPolygon)> = (0..snap.len() as u32)
         .filter(|&i| snap.children_of(i).is_empty())
         .map(|i| (i, PreparedPolygon::new(&snap.unit(i).geometry)))
@@ -108,7 +111,15 @@ fn snapping_equals_brute_force_nearest_leaf_within_tolerance() {
                     assert_eq!(a.unit_index(), Some(leaf), "({x},{y})");
                     assert!((a.distance_m - d).abs() < 1e-9);
                 }
-                None => assert_eq!(a.matched, Match::Fallback, "({x},{y})"),
+                None => {
+                    assert_eq!(a.matched, Match::Fallback, "({x},{y})");
+                    // The smallest unit covering the point, else the (only) top-level unit.
+                    let holder = (0..snap.len() as u32)
+                        .filter(|&u| all[u as usize].covers(x, y))
+                        .max_by_key(|&u| (snap.unit(u).level, std::cmp::Reverse(u)))
+                        .unwrap_or(0);
+                    assert_eq!(a.unit_index(), Some(holder), "({x},{y})");
+                }
             }
         }
     }

@@ -17,8 +17,10 @@ enum Cell {
     /// No leaf within the snap tolerance and no unit boundary in the cell: every point of it has
     /// the same smallest covering unit (`NO_UNIT`: none).
     Held(u32),
-    /// No leaf within the snap tolerance, but a non-leaf unit's boundary crosses the cell.
-    Undecided,
+    /// No leaf within the snap tolerance, but boundaries of units above the leaves cross the
+    /// cell: `pool[start]` is the smallest unit covering the cell's centre (`NO_UNIT`: none),
+    /// `pool[start + 1]` the number of crossing units, then those units.
+    Crossed(u32),
 }
 
 /// A cell packed in 32 bits (3 bits of kind, 29 of payload): random lookups over a district then
@@ -36,7 +38,7 @@ impl PackedCell {
             Cell::Candidates(start) => (1, start),
             Cell::NearLeaves(start) => (2, start),
             Cell::Held(u) => (3, u & PAYLOAD),
-            Cell::Undecided => (4, 0),
+            Cell::Crossed(start) => (4, start),
         };
         debug_assert!(payload <= PAYLOAD || matches!(cell, Cell::Held(NO_UNIT)));
         PackedCell((kind << KIND_SHIFT) | payload)
@@ -51,7 +53,7 @@ impl PackedCell {
             2 => Cell::NearLeaves(payload),
             3 if payload == PAYLOAD => Cell::Held(NO_UNIT),
             3 => Cell::Held(payload),
-            _ => Cell::Undecided,
+            _ => Cell::Crossed(payload),
         }
     }
 }
@@ -70,27 +72,31 @@ pub enum Located<'a> {
     /// No leaf covers the point, but one may be within the snap tolerance; beyond it, the
     /// point falls back as `then` says (`HeldBy`, `Uncovered` or `Undecided`).
     NearLeaf {
-        then: Fallback,
+        then: Fallback<'a>,
         /// Every leaf within the tolerance of the cell, when known.
         leaves: Option<&'a [u32]>,
     },
     /// No leaf within the snap tolerance.
-    Far(Fallback),
+    Far(Fallback<'a>),
 }
 
 /// Where a point no leaf takes falls back to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fallback {
+pub enum Fallback<'a> {
     /// The smallest unit covering the point.
     HeldBy(u32),
     /// No unit covers the point.
     Uncovered,
+    /// The deepest of these covering the point: `centre` (the smallest unit covering the cell's
+    /// centre, `u32::MAX` for none) unless it is among `crossing`, and the `crossing` units
+    /// (whose boundaries cross the cell) that cover the point.
+    Among { centre: u32, crossing: &'a [u32] },
     /// Which unit covers the point needs the slow path.
     Undecided,
 }
 
-impl Fallback {
-    fn of_holder(unit: u32) -> Fallback {
+impl Fallback<'_> {
+    fn of_holder(unit: u32) -> Fallback<'static> {
         match unit {
             NO_UNIT => Fallback::Uncovered,
             UNDECIDED => Fallback::Undecided,
@@ -362,13 +368,28 @@ impl Block {
             }
         }
         drop(touched);
-        // Cells crossed by the boundary of a unit above the leaves cannot be answered in advance.
+        // Cells crossed by the boundary of a unit above the leaves: (cell, unit) once per unit.
         let mut crossed = vec![false; n];
+        let mut crossings: Vec<(u32, u32)> = Vec::new();
         for &unit in units.inner {
+            let first = crossings.len();
             for (a, b) in polygons[unit as usize].segments() {
-                grid.for_segment(a, b, |c| crossed[c] = true);
+                grid.for_segment(a, b, |c| {
+                    crossed[c] = true;
+                    crossings.push((c as u32, unit));
+                });
             }
+            crossings[first..].sort_unstable();
+            let mut kept = first;
+            for i in first..crossings.len() {
+                if i == first || crossings[i] != crossings[kept - 1] {
+                    crossings[kept] = crossings[i];
+                    kept += 1;
+                }
+            }
+            crossings.truncate(kept);
         }
+        crossings.sort_unstable();
         marks.sort_unstable();
         let mut near_cells: Vec<(usize, u32)> = Vec::new();
         let mut cells = Vec::with_capacity(n);
@@ -394,9 +415,18 @@ impl Block {
                 [] if near[c] => {
                     let held = if crossed[c] { UNDECIDED } else { holder() };
                     near_cells.push((c, held));
-                    Cell::Undecided // replaced below, once the leaves near it are known
+                    Cell::Inside(0) // replaced below, once the leaves near it are known
                 }
-                [] if crossed[c] => Cell::Undecided,
+                [] if crossed[c] => {
+                    let (mx, my) = grid.centre(c);
+                    let lo = crossings.partition_point(|&(cell, _)| (cell as usize) < c);
+                    let hi = crossings.partition_point(|&(cell, _)| (cell as usize) <= c);
+                    let start = pool.len() as u32;
+                    pool.push(holder_at(mx, my).unwrap_or(NO_UNIT));
+                    pool.push((hi - lo) as u32);
+                    pool.extend(crossings[lo..hi].iter().map(|&(_, unit)| unit));
+                    Cell::Crossed(start)
+                }
                 [] => Cell::Held(holder()),
                 [(_, leaf, true)] => Cell::Inside(*leaf),
                 _ => {
@@ -515,7 +545,14 @@ impl Block {
                 }
             }
             Some(Cell::Held(unit)) => Located::Far(Fallback::of_holder(unit)),
-            Some(Cell::Undecided) => Located::Far(Fallback::Undecided),
+            Some(Cell::Crossed(start)) => {
+                let start = start as usize;
+                let len = self.pool[start + 1] as usize;
+                Located::Far(Fallback::Among {
+                    centre: self.pool[start],
+                    crossing: &self.pool[start + 2..start + 2 + len],
+                })
+            }
         }
     }
 }

@@ -258,6 +258,16 @@ impl Snapshot {
             Fallback::HeldBy(unit) => self.chain_of(unit, Match::Fallback, 0.0),
             Fallback::Uncovered => self.fallback(lon, lat, None),
             Fallback::Undecided => self.fallback(lon, lat, self.smallest_covering(lon, lat)),
+            Fallback::Among { centre, crossing } => {
+                let whole = (centre != u32::MAX && !crossing.contains(&centre)).then_some(centre);
+                let holder = crossing
+                    .iter()
+                    .copied()
+                    .filter(|&u| self.prepared[u as usize].covers(lon, lat))
+                    .chain(whole)
+                    .max_by_key(|&u| (self.units[u as usize].level, std::cmp::Reverse(u)));
+                self.fallback(lon, lat, holder)
+            }
         }
     }
 
