@@ -21,6 +21,7 @@ pub mod reports;
 pub mod sqlite;
 mod sqlite_auth;
 mod sqlite_reports;
+mod unit_rows;
 pub mod wkb;
 
 #[derive(Debug, thiserror::Error)]

@@ -2,15 +2,16 @@
 //! crosses the wire as WKB (`ST_GeomFromWKB` in, `ST_AsBinary` out), attributes as JSON text cast
 //! to and from jsonb.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
+use super::unit_rows::{duplicate_code, unit_write_record, OpenRow};
 use super::{wkb, ImportOutcome, Store, StoreError};
-use crate::auth::audit::{unit_state, AuditContext, AuditRecord};
+use crate::auth::audit::AuditContext;
 use crate::units::{Level, Unit, UnitCode};
 
 /// Channel notified (payload: the author) when an import changed something, so that other
@@ -96,30 +97,6 @@ fn unit_from_row(row: &PgRow) -> Result<Unit, StoreError> {
         attributes: read_attributes(&attributes, fid)?,
         code,
     })
-}
-
-/// The open row of a code, as much of it as deciding "changed or not" needs.
-struct OpenRow {
-    fid: i64,
-    version: i64,
-    name: String,
-    parent: Option<String>,
-    wkb: Vec<u8>,
-    attributes: serde_json::Map<String, serde_json::Value>,
-}
-
-impl OpenRow {
-    fn differs_from(&self, unit: &Unit, unit_wkb: &[u8]) -> bool {
-        self.name != unit.name
-            || self.parent.as_deref() != unit.parent.as_ref().map(UnitCode::as_str)
-            || self.wkb != unit_wkb
-            || self.attributes != unit.attributes
-    }
-}
-
-fn duplicate_code(units: &[Unit]) -> Option<&UnitCode> {
-    let mut seen = HashSet::new();
-    units.iter().map(|u| &u.code).find(|c| !seen.insert(*c))
 }
 
 #[async_trait]
@@ -253,31 +230,7 @@ impl Store for PostgresStore {
             .bind(&audit.actor)
             .execute(&mut *tx)
             .await?;
-            let record = AuditRecord {
-                action: if stored.is_some() {
-                    "unit.update"
-                } else {
-                    "unit.create"
-                },
-                object_type: "unit",
-                object_id: unit.code.to_string(),
-                before: stored.map(|row| {
-                    unit_state(
-                        row.version,
-                        &row.name,
-                        row.parent.as_deref(),
-                        &row.attributes,
-                        &row.wkb,
-                    )
-                }),
-                after: Some(unit_state(
-                    version,
-                    &unit.name,
-                    unit.parent.as_ref().map(UnitCode::as_str),
-                    &unit.attributes,
-                    &unit_wkb,
-                )),
-            };
+            let record = unit_write_record(stored, unit, version, &unit_wkb);
             super::postgres_auth::insert_audit(&mut tx, audit, &record, now).await?;
         }
 

@@ -2,7 +2,7 @@
 //! is. `units.geom` holds GeoPackage binary MULTIPOLYGONs in EPSG:4326; times are RFC 3339 UTC
 //! text with microseconds, fixed width, so that comparing text compares time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,8 +15,9 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
+use super::unit_rows::{duplicate_code, unit_write_record, OpenRow};
 use super::{gpkg, wkb, ImportOutcome, Store, StoreError};
-use crate::auth::audit::{unit_state, AuditContext, AuditRecord};
+use crate::auth::audit::AuditContext;
 use crate::units::{Level, Unit, UnitCode};
 
 /// 'GPKG' as a big-endian 32-bit integer.
@@ -167,30 +168,6 @@ fn unit_from_row(row: &SqliteRow) -> Result<Unit, StoreError> {
     })
 }
 
-/// The open row of a code, as much of it as deciding "changed or not" needs.
-struct OpenRow {
-    fid: i64,
-    version: i64,
-    name: String,
-    parent: Option<String>,
-    wkb: Vec<u8>,
-    attributes: serde_json::Map<String, serde_json::Value>,
-}
-
-impl OpenRow {
-    fn differs_from(&self, unit: &Unit, unit_wkb: &[u8]) -> bool {
-        self.name != unit.name
-            || self.parent.as_deref() != unit.parent.as_ref().map(UnitCode::as_str)
-            || self.wkb != unit_wkb
-            || self.attributes != unit.attributes
-    }
-}
-
-fn duplicate_code(units: &[Unit]) -> Option<&UnitCode> {
-    let mut seen = HashSet::new();
-    units.iter().map(|u| &u.code).find(|c| !seen.insert(*c))
-}
-
 fn extend(bounds: Option<Rect<f64>>, next: Option<Rect<f64>>) -> Option<Rect<f64>> {
     match (bounds, next) {
         (Some(a), Some(b)) => Some(Rect::new(
@@ -331,31 +308,7 @@ impl Store for SqliteStore {
             .bind(&audit.actor)
             .execute(&mut *tx)
             .await?;
-            let record = AuditRecord {
-                action: if stored.is_some() {
-                    "unit.update"
-                } else {
-                    "unit.create"
-                },
-                object_type: "unit",
-                object_id: unit.code.to_string(),
-                before: stored.map(|row| {
-                    unit_state(
-                        row.version,
-                        &row.name,
-                        row.parent.as_deref(),
-                        &row.attributes,
-                        &row.wkb,
-                    )
-                }),
-                after: Some(unit_state(
-                    version,
-                    &unit.name,
-                    unit.parent.as_ref().map(UnitCode::as_str),
-                    &unit.attributes,
-                    &unit_wkb,
-                )),
-            };
+            let record = unit_write_record(stored, unit, version, &unit_wkb);
             super::sqlite_auth::insert_audit(&mut tx, audit, &record, now).await?;
             written_bounds = extend(written_bounds, unit.geometry.bounding_rect());
         }
