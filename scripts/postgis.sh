@@ -7,7 +7,9 @@
 # everything else goes to stderr. So:
 #   export WANGGE_TEST_DATABASE_URL="$(scripts/postgis.sh)"
 #
-# Environment: WANGGE_PG_PORT (default 54329), WANGGE_PG_DIR (default /tmp/wangge-pg-$PORT).
+# Environment: WANGGE_PG_PORT (default 54329), WANGGE_PG_DIR (default /tmp/wangge-pg-$PORT),
+# WANGGE_PG_DURABLE=1 for a server that fsyncs every commit (benchmarks of durable writes; the
+# test cluster skips fsync, which only speeds the tests up). Use another port for it.
 # Stop it with: runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$DIR/data" stop
 set -euo pipefail
 
@@ -57,9 +59,11 @@ if [ ! -s "$DATA/PG_VERSION" ]; then
 fi
 
 if ! as_owner "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
-    echo "postgis.sh: starting PostgreSQL on 127.0.0.1:$PORT (log: $LOG)" >&2
+    durability="-c fsync=off"
+    if [ "${WANGGE_PG_DURABLE:-0}" = 1 ]; then durability="-c fsync=on -c synchronous_commit=on"; fi
+    echo "postgis.sh: starting PostgreSQL on 127.0.0.1:$PORT ($durability; log: $LOG)" >&2
     as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 \
-        -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+        -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 $durability -c max_connections=200" \
         start >&2 3>&- 9>&-
 fi
 

@@ -30,6 +30,8 @@ pub struct AppState {
     pub tiles: Arc<maps::MapTiles>,
     /// Buckets of the public-write rate limits (see `auth::rate_limit`).
     pub limiter: Arc<auth::rate_limit::RateLimiter>,
+    /// Report intake's group commit.
+    pub intake: reports::intake_writer::IntakeWriter,
     loaded: Arc<AtomicBool>,
 }
 
@@ -47,6 +49,7 @@ impl AppState {
             tiles: Arc::new(maps::MapTiles::new(&config)),
             limiter: Arc::new(auth::rate_limit::RateLimiter::from_config(&config)),
             config: Arc::new(config),
+            intake: reports::intake_writer::IntakeWriter::start(store.clone()),
             store,
             writer: Arc::new(tokio::sync::Mutex::new(())),
             loaded: Arc::new(AtomicBool::new(false)),

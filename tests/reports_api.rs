@@ -215,6 +215,113 @@ store_test!(
 );
 
 store_test!(
+    concurrent_retries_with_one_key_create_one_report_and_all_get_its_answer,
+    |app: TestApp| async move {
+        setup(&app).await;
+        let body = report("noise", IN_GRID_A).to_string();
+        // Sent at once, these land in the same group-commit batches as each other.
+        let send = || async {
+            let res = app
+                .client
+                .post(app.url("/api/v1/reports"))
+                .bearer_auth(&app.admin_token)
+                .header("content-type", "application/json")
+                .header("idempotency-key", "k-burst-1")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let (status, headers) = (res.status().as_u16(), res.headers().clone());
+            (status, headers, res.json::<Value>().await.unwrap())
+        };
+        let answers = futures::future::join_all((0..24).map(|_| send())).await;
+        let first = &answers[0].2;
+        for (status, _, answer) in &answers {
+            assert_eq!(*status, 201, "{answer}");
+            assert_eq!(answer, first, "every retry gets the first answer");
+        }
+        let replayed = answers
+            .iter()
+            .filter(|(_, h, _)| h.get("idempotent-replayed").is_some())
+            .count();
+        assert_eq!(replayed, 23, "exactly one of them created the report");
+        assert_eq!(listed(&app, &app.admin_token, "").await.len(), 1);
+        app.stop().await;
+    }
+);
+
+store_test!(
+    a_failing_report_in_a_batch_leaves_no_trace_and_the_others_commit,
+    |app: TestApp| async move {
+        use wangge::store::reports::Intake;
+        use wangge::store::NewReport;
+        setup(&app).await;
+        let filed = file(&app, &app.admin_token, &report("noise", IN_GRID_A)).await;
+        let existing = app
+            .state
+            .store
+            .report(filed["id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let new = |id: &str, key: Option<&str>| NewReport {
+            report: wangge::reports::Report {
+                id: id.to_owned(),
+                ..existing.clone()
+            },
+            key: key.map(|k| wangge::store::reports::IdempotencyKey {
+                key: k.to_owned(),
+                request_sha256: "ab".repeat(32),
+            }),
+            answer: json!({ "id": id }),
+            audit: AuditContext::system("test"),
+        };
+        let batch = [
+            new("R20260101000000000000000A", Some("batch-key")),
+            new("R20260101000000000000000B", Some("batch-key")),
+            // The id of a stored report: its insert fails inside the batch.
+            new(&existing.id, None),
+            new("R20260101000000000000000D", None),
+        ];
+        let results = app.state.store.create_reports(&batch).await.unwrap();
+        assert_eq!(results.len(), 4);
+        assert_eq!(results[0].as_ref().unwrap(), &Intake::Created);
+        assert_eq!(
+            results[1].as_ref().unwrap(),
+            &Intake::Replayed {
+                request_sha256: "ab".repeat(32),
+                answer: json!({ "id": "R20260101000000000000000A" }),
+            },
+            "a key seen earlier in the same batch answers like a stored one"
+        );
+        assert!(results[2].is_err(), "a duplicate id is refused");
+        assert_eq!(results[3].as_ref().unwrap(), &Intake::Created);
+        let store = &app.state.store;
+        assert!(store
+            .report("R20260101000000000000000A")
+            .await
+            .unwrap()
+            .is_some());
+        assert!(store
+            .report("R20260101000000000000000B")
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store
+            .report("R20260101000000000000000D")
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            store.report_events(&existing.id).await.unwrap().len(),
+            1,
+            "the failed report added no event to the stored one"
+        );
+        app.stop().await;
+    }
+);
+
+store_test!(
     bad_input_gets_a_precise_4xx_in_the_one_error_shape_and_writes_nothing,
     |app: TestApp| async move {
         setup(&app).await;
@@ -1327,6 +1434,102 @@ store_test!(
             (full["assigned"].as_bool(), full["match"].as_str()),
             (Some(false), Some("fallback"))
         );
+        app.stop().await;
+    }
+);
+
+/// (kind, report id) of the caller's notifications after `after`.
+async fn notified(app: &TestApp, token: &str, after: i64) -> Vec<(String, String)> {
+    let (s, b) = app
+        .get_as(token, &format!("/api/v1/notifications?after={after}"))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    b["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["kind"].as_str().unwrap().to_owned(),
+                n["report_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+store_test!(
+    the_new_owner_of_a_report_is_notified_and_nobody_outside_the_area_is,
+    |app: TestApp| async move {
+        setup(&app).await;
+        let gw_a = app
+            .account_with_token("gw-a", Role::GridWorker, &["350203001001001"])
+            .await;
+        let gw_b = app
+            .account_with_token("gw-b", Role::GridWorker, &["350203001001002"])
+            .await;
+        let disp = app
+            .account_with_token("disp", Role::Dispatcher, &["350203001"])
+            .await;
+        let traffic = department(&app, "traffic", "交警", "350203").await;
+        let ack = file(&app, &disp, &report("illegal_parking", IN_GRID_A)).await;
+        let id = ack["id"].as_str().unwrap().to_owned();
+        let new = vec![("new".to_owned(), id.clone())];
+        assert_eq!(notified(&app, &gw_a, 0).await, new, "the assignee");
+        assert_eq!(
+            notified(&app, &disp, 0).await,
+            new,
+            "the queue is in the dispatcher's area"
+        );
+        assert!(notified(&app, &gw_b, 0).await.is_empty(), "another grid");
+        assert!(
+            notified(&app, &traffic, 0).await.is_empty(),
+            "not yet theirs"
+        );
+
+        let (s, b) = app
+            .post_as(
+                &disp,
+                &format!("/api/v1/reports/{id}/whistle"),
+                &json!({"department": "交警", "note": "占用消防通道"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let handed = ("handed_over".to_owned(), id.clone());
+        assert_eq!(notified(&app, &traffic, 0).await, [handed.clone()]);
+
+        // The unread count follows the read cursor, which only moves forward.
+        let (_, feed) = app.get_as(&traffic, "/api/v1/notifications").await;
+        assert_eq!(feed["unread"], 1);
+        let last = feed["next_after"].as_i64().unwrap();
+        let (s, b) = app
+            .post_as(
+                &traffic,
+                "/api/v1/notifications/read",
+                &json!({"up_to": last}),
+            )
+            .await;
+        assert_eq!((s, b["unread"].clone()), (200, json!(0)));
+        let (_, b) = app
+            .post_as(&traffic, "/api/v1/notifications/read", &json!({"up_to": 0}))
+            .await;
+        assert_eq!(b["read_up_to"], last, "never back");
+        let (_, feed) = app.get_as(&traffic, "/api/v1/notifications").await;
+        assert!(feed["notifications"].as_array().unwrap().is_empty());
+
+        let (s, b) = app
+            .post_as(
+                &traffic,
+                "/api/v1/notifications/read",
+                &json!({"up_to": -1}),
+            )
+            .await;
+        assert_eq!((s, error_code(&b)), (400, "invalid_field"));
+        let (s, b) = app.get_as(&traffic, "/api/v1/notifications?limit=0").await;
+        assert_eq!((s, error_code(&b)), (400, "invalid_parameter"));
+        let (s, _, _) = app
+            .send(Method::GET, "/api/v1/notifications", Auth::None, None)
+            .await;
+        assert_eq!(s, 401);
         app.stop().await;
     }
 );

@@ -32,6 +32,7 @@ pub fn all_routes() -> Routes {
     r.extend(crate::maps::routes::routes());
     r.extend(crate::reports::routes::routes());
     r.extend(crate::reports::open311::routes());
+    r.extend(crate::reports::notifications::routes());
     r
 }
 

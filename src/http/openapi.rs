@@ -173,6 +173,20 @@ fn report_paths() -> Value {
                 q("category", json!({"type": "string"}), "Only this category.")],
             "responses": {"200": {"description": "{total, groups: [...], from, to, truncated}"}, "400": error_response("bad parameter"),
                 "401": error_response("not signed in"), "403": error_response("the role reads no reports")}}},
+        "/api/v1/notifications": {"get": {
+            "summary": "Reports put in the caller's hands (as assignee, or in the queue of a unit within the caller's area): kind new, handed_over (dispatched, escalated, whistled, re-assigned), returned or reopened; oldest first after `after`",
+            "security": signed_in.clone(),
+            "parameters": [
+                q("after", json!({"type": "integer", "minimum": 0}), "Only notifications with a larger id; default: what the caller has read."),
+                q("limit", json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50}), "At most this many.")],
+            "responses": {"200": {"description": "{notifications: [{id, report_id, kind, queue_unit, assignee, state, at}], unread, read_up_to, next_after}"},
+                "400": error_response("bad parameter"), "401": error_response("not signed in"), "403": error_response("the role reads no reports")}}},
+        "/api/v1/notifications/read": {"post": {
+            "summary": "Mark the caller's notifications read up to an id (the cursor only moves forward)",
+            "security": signed_in.clone(),
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["up_to"], "properties": {"up_to": {"type": "integer", "minimum": 0}}}}}},
+            "responses": {"200": {"description": "{read_up_to, unread}"}, "400": error_response("bad body"),
+                "401": error_response("not signed in"), "403": error_response("the role reads no reports")}}},
         "/api/v1/dispatch-catalogue": {
             "get": {"summary": "The dispatch catalogue: categories (zh/en names), who handles each (a level or a department), accept and handle deadlines in working hours",
                 "responses": {"200": {"description": "{categories: [...]}"}}},

@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::params::check_range;
 use crate::spatial::prepared::{metres_per_degree_lon, METRES_PER_DEGREE_LAT};
 use crate::spatial::{Bbox, Crs, Wgs84};
-use crate::store::reports::{IdempotencyKey, Intake};
+use crate::store::reports::{IdempotencyKey, Intake, NewReport};
 use crate::units::UnitRef;
 use crate::AppState;
 
@@ -346,11 +346,13 @@ pub async fn intake(
     };
     let mut answer = views::acknowledgement(&report, assignment.distance_m, &duplicates);
     answer["receipt"] = json!(receipt);
-    match state
-        .store
-        .create_report(&report, key.as_ref(), &answer, audit)
-        .await?
-    {
+    let stored = NewReport {
+        report,
+        key: key.clone(),
+        answer: answer.clone(),
+        audit: audit.clone(),
+    };
+    match state.intake.write(stored).await? {
         Intake::Created => Ok(Answer {
             body: answer,
             replayed: false,

@@ -10,16 +10,20 @@ use crate::auth::AuditContext;
 use crate::units::{Unit, UnitCode};
 
 pub use auth::AuthStore;
-pub use reports::ReportStore;
+pub use notifications::NotificationStore;
+pub use reports::{NewReport, ReportStore};
 
 pub mod auth;
 pub mod gpkg;
+pub mod notifications;
 pub mod postgres;
 mod postgres_auth;
+mod postgres_notifications;
 mod postgres_reports;
 pub mod reports;
 pub mod sqlite;
 mod sqlite_auth;
+mod sqlite_notifications;
 mod sqlite_reports;
 mod unit_rows;
 pub mod wkb;
@@ -37,6 +41,9 @@ pub enum StoreError {
     /// The write contradicts what is stored (a taken name, the last admin); nothing was written.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The transaction of a group commit failed as a whole: none of its writes were stored.
+    #[error("the batch transaction failed, nothing of it was written: {0}")]
+    Batch(String),
     #[error("unsupported database URL `{0}`: use a file path, sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
 }
@@ -50,7 +57,7 @@ pub struct ImportOutcome {
 }
 
 #[async_trait]
-pub trait Store: AuthStore + ReportStore + Send + Sync {
+pub trait Store: AuthStore + ReportStore + NotificationStore + Send + Sync {
     /// Which implementation this is: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 

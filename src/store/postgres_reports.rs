@@ -13,8 +13,7 @@ use super::postgres_auth::insert_audit;
 use super::reports::{
     catalogue_record, catalogue_rows, created_record, evaluation_record, json_columns,
     prefix_patterns, read_category, read_evaluation, transition_record, Escalation, EventRow,
-    IdempotencyKey, Intake, NewEvent, Reassignment, ReportFilter, ReportRow, ReportStore,
-    Transition,
+    Intake, NewEvent, NewReport, Reassignment, ReportFilter, ReportRow, ReportStore, Transition,
 };
 use super::StoreError;
 use crate::auth::audit::AuditContext;
@@ -92,6 +91,78 @@ async fn insert_event(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Writes one report of a batch, or finds its key's earlier answer (writing nothing).
+async fn write_report(conn: &mut PgConnection, new: &NewReport) -> Result<Intake, StoreError> {
+    let NewReport {
+        report,
+        key,
+        answer,
+        audit,
+    } = new;
+    if let Some(k) = key {
+        if let Some((request_sha256, answer)) = stored_answer(conn, &k.key).await? {
+            return Ok(Intake::Replayed {
+                request_sha256,
+                answer,
+            });
+        }
+    }
+    let (media, reporter, chain, handler) = json_columns(report);
+    sqlx::query(
+        "INSERT INTO reports (id, category, description, lon, lat, input_crs, channel, media, \
+         reporter, chain, unit_code, match, handler, queue_unit, assignee, state, merged_into, \
+         accept_due, handle_due, created_at, updated_at, receipt_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         $8::jsonb, $9::jsonb, $10::jsonb, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, \
+         $20, $21, $22)",
+    )
+    .bind(&report.id)
+    .bind(&report.category)
+    .bind(&report.description)
+    .bind(report.location.lon)
+    .bind(report.location.lat)
+    .bind(report.input_crs.as_str())
+    .bind(report.channel.as_str())
+    .bind(media)
+    .bind(reporter)
+    .bind(chain)
+    .bind(report.unit_code.as_str())
+    .bind(match_str(report.matched))
+    .bind(handler)
+    .bind(report.queue_unit.as_str())
+    .bind(&report.assignee)
+    .bind(report.state.as_str())
+    .bind(&report.merged_into)
+    .bind(report.accept_due)
+    .bind(report.handle_due)
+    .bind(report.created_at)
+    .bind(report.updated_at)
+    .bind(&report.receipt_sha256)
+    .execute(&mut *conn)
+    .await?;
+    let first = NewEvent {
+        from: None,
+        to: report.state,
+        note: "",
+        photos: &report.media,
+    };
+    insert_event(conn, &report.id, audit, first, report.created_at).await?;
+    insert_audit(conn, audit, &created_record(report), report.created_at).await?;
+    if let Some(k) = key {
+        sqlx::query(
+            "INSERT INTO report_idempotency_keys (key, request_sha256, report_id, answer, \
+             created_at) VALUES ($1, $2, $3, $4::jsonb, $5)",
+        )
+        .bind(&k.key)
+        .bind(&k.request_sha256)
+        .bind(&report.id)
+        .bind(answer.to_string())
+        .bind(report.created_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(Intake::Created)
 }
 
 async fn stored_answer(
@@ -205,97 +276,39 @@ impl ReportStore for PostgresStore {
         Ok(())
     }
 
-    async fn create_report(
+    async fn create_reports(
         &self,
-        report: &Report,
-        key: Option<&IdempotencyKey>,
-        answer: &Value,
-        audit: &AuditContext,
-    ) -> Result<Intake, StoreError> {
+        batch: &[NewReport],
+    ) -> Result<Vec<Result<Intake, StoreError>>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        if let Some(k) = key {
-            if let Some((request_sha256, answer)) = stored_answer(&mut tx, &k.key).await? {
-                return Ok(Intake::Replayed {
-                    request_sha256,
-                    answer,
-                });
-            }
-        }
-        let (media, reporter, chain, handler) = json_columns(report);
-        sqlx::query(
-            "INSERT INTO reports (id, category, description, lon, lat, input_crs, channel, media, \
-             reporter, chain, unit_code, match, handler, queue_unit, assignee, state, merged_into, \
-             accept_due, handle_due, created_at, updated_at, receipt_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             $8::jsonb, $9::jsonb, $10::jsonb, $11, $12, $13::jsonb, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22)",
-        )
-        .bind(&report.id)
-        .bind(&report.category)
-        .bind(&report.description)
-        .bind(report.location.lon)
-        .bind(report.location.lat)
-        .bind(report.input_crs.as_str())
-        .bind(report.channel.as_str())
-        .bind(media)
-        .bind(reporter)
-        .bind(chain)
-        .bind(report.unit_code.as_str())
-        .bind(match_str(report.matched))
-        .bind(handler)
-        .bind(report.queue_unit.as_str())
-        .bind(&report.assignee)
-        .bind(report.state.as_str())
-        .bind(&report.merged_into)
-        .bind(report.accept_due)
-        .bind(report.handle_due)
-        .bind(report.created_at)
-        .bind(report.updated_at)
-        .bind(&report.receipt_sha256)
-        .execute(&mut *tx)
-        .await?;
-        let first = NewEvent {
-            from: None,
-            to: report.state,
-            note: "",
-            photos: &report.media,
-        };
-        insert_event(&mut tx, &report.id, audit, first, report.created_at).await?;
-        insert_audit(&mut tx, audit, &created_record(report), report.created_at).await?;
-        if let Some(k) = key {
-            let inserted = sqlx::query(
-                "INSERT INTO report_idempotency_keys (key, request_sha256, report_id, answer, \
-                 created_at) VALUES ($1, $2, $3, $4::jsonb, $5)",
-            )
-            .bind(&k.key)
-            .bind(&k.request_sha256)
-            .bind(&report.id)
-            .bind(answer.to_string())
-            .bind(report.created_at)
-            .execute(&mut *tx)
-            .await;
-            match inserted {
-                Ok(_) => {}
-                // A concurrent request with the same key committed first: ours is dropped and
-                // its answer is the answer.
-                Err(e) if is_unique_violation(&e) => {
-                    tx.rollback().await?;
-                    let mut conn = self.pool().acquire().await?;
-                    return match stored_answer(&mut conn, &k.key).await? {
+        let mut answers = Vec::with_capacity(batch.len());
+        for new in batch {
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            let answer = write_report(&mut savepoint, new).await;
+            match &answer {
+                Ok(Intake::Created) => savepoint.commit().await?,
+                // Another instance committed the same key first: ours is dropped and its answer
+                // is the answer.
+                Err(StoreError::Database(e)) if is_unique_violation(e) && new.key.is_some() => {
+                    savepoint.rollback().await?;
+                    let key = new.key.as_ref().map_or("", |k| k.key.as_str());
+                    answers.push(match stored_answer(&mut tx, key).await? {
                         Some((request_sha256, answer)) => Ok(Intake::Replayed {
                             request_sha256,
                             answer,
                         }),
                         None => Err(StoreError::Conflict(format!(
-                            "idempotency key `{}` is in use by a request still running",
-                            k.key
+                            "idempotency key `{key}` is in use by a request still running"
                         ))),
-                    };
+                    });
+                    continue;
                 }
-                Err(e) => return Err(e.into()),
+                _ => savepoint.rollback().await?,
             }
+            answers.push(answer);
         }
         tx.commit().await?;
-        Ok(Intake::Created)
+        Ok(answers)
     }
 
     async fn idempotent_answer(&self, key: &str) -> Result<Option<(String, Value)>, StoreError> {

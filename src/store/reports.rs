@@ -21,6 +21,16 @@ pub struct IdempotencyKey {
     pub request_sha256: String,
 }
 
+/// A report to store, with what its intake answers and who sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub report: Report,
+    pub key: Option<IdempotencyKey>,
+    /// The acknowledgement, kept with the key for replays.
+    pub answer: Value,
+    pub audit: AuditContext,
+}
+
 /// What an intake did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intake {
@@ -165,16 +175,38 @@ pub trait ReportStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
 
-    /// Stores a new report, its first event (→ received) and its audit entry, and the key with
-    /// `answer` when given, in one committed transaction. A key seen before writes nothing and
-    /// answers what the first request got.
+    /// Stores new reports in one committed transaction (group commit): each report with its
+    /// first event (→ received), its audit entry, and its key with its answer when given. Each
+    /// report is written under its own savepoint, so one that fails leaves no trace and does not
+    /// undo the others; a key seen before (in the store or earlier in `batch`) writes nothing and
+    /// answers what the first request got. The outer error is the transaction's own (begin or
+    /// commit): then nothing of the batch is written.
+    async fn create_reports(
+        &self,
+        batch: &[NewReport],
+    ) -> Result<Vec<Result<Intake, StoreError>>, StoreError>;
+
+    /// [`ReportStore::create_reports`] for one report.
     async fn create_report(
         &self,
         report: &Report,
         key: Option<&IdempotencyKey>,
         answer: &Value,
         audit: &AuditContext,
-    ) -> Result<Intake, StoreError>;
+    ) -> Result<Intake, StoreError> {
+        let new = NewReport {
+            report: report.clone(),
+            key: key.cloned(),
+            answer: answer.clone(),
+            audit: audit.clone(),
+        };
+        let mut answers = self.create_reports(std::slice::from_ref(&new)).await?;
+        answers.pop().unwrap_or_else(|| {
+            Err(StoreError::Corrupt(
+                "a batch of one report was answered with no result".into(),
+            ))
+        })
+    }
 
     /// The stored answer of an idempotency key: the request's digest and the answer.
     async fn idempotent_answer(&self, key: &str) -> Result<Option<(String, Value)>, StoreError>;

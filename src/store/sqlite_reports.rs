@@ -10,8 +10,7 @@ use sqlx::{Row, SqliteConnection};
 use super::reports::{
     catalogue_record, catalogue_rows, created_record, evaluation_record, json_columns,
     prefix_patterns, read_category, read_evaluation, transition_record, Escalation, EventRow,
-    IdempotencyKey, Intake, NewEvent, Reassignment, ReportFilter, ReportRow, ReportStore,
-    Transition,
+    Intake, NewEvent, NewReport, Reassignment, ReportFilter, ReportRow, ReportStore, Transition,
 };
 use super::sqlite::{timestamp, SqliteStore};
 use super::sqlite_auth::insert_audit;
@@ -106,6 +105,75 @@ async fn insert_event(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Writes one report of a batch, or finds its key's earlier answer (writing nothing).
+async fn write_report(conn: &mut SqliteConnection, new: &NewReport) -> Result<Intake, StoreError> {
+    let NewReport {
+        report,
+        key,
+        answer,
+        audit,
+    } = new;
+    if let Some(k) = key {
+        if let Some((request_sha256, answer)) = stored_answer(conn, &k.key).await? {
+            return Ok(Intake::Replayed {
+                request_sha256,
+                answer,
+            });
+        }
+    }
+    let (media, reporter, chain, handler) = json_columns(report);
+    sqlx::query(&format!(
+        "INSERT INTO reports ({REPORT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+         ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+    ))
+    .bind(&report.id)
+    .bind(&report.category)
+    .bind(&report.description)
+    .bind(report.location.lon)
+    .bind(report.location.lat)
+    .bind(report.input_crs.as_str())
+    .bind(report.channel.as_str())
+    .bind(media)
+    .bind(reporter)
+    .bind(chain)
+    .bind(report.unit_code.as_str())
+    .bind(match_str(report.matched))
+    .bind(handler)
+    .bind(report.queue_unit.as_str())
+    .bind(&report.assignee)
+    .bind(report.state.as_str())
+    .bind(&report.merged_into)
+    .bind(timestamp(report.accept_due))
+    .bind(timestamp(report.handle_due))
+    .bind(timestamp(report.created_at))
+    .bind(timestamp(report.updated_at))
+    .bind(&report.receipt_sha256)
+    .execute(&mut *conn)
+    .await?;
+    let first = NewEvent {
+        from: None,
+        to: report.state,
+        note: "",
+        photos: &report.media,
+    };
+    insert_event(conn, &report.id, audit, first, report.created_at).await?;
+    insert_audit(conn, audit, &created_record(report), report.created_at).await?;
+    if let Some(k) = key {
+        sqlx::query(
+            "INSERT INTO report_idempotency_keys (key, request_sha256, report_id, answer, \
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&k.key)
+        .bind(&k.request_sha256)
+        .bind(&report.id)
+        .bind(answer.to_string())
+        .bind(timestamp(report.created_at))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(Intake::Created)
 }
 
 async fn stored_answer(
@@ -215,82 +283,25 @@ impl ReportStore for SqliteStore {
         Ok(())
     }
 
-    async fn create_report(
+    async fn create_reports(
         &self,
-        report: &Report,
-        key: Option<&IdempotencyKey>,
-        answer: &Value,
-        audit: &AuditContext,
-    ) -> Result<Intake, StoreError> {
-        // IMMEDIATE: the key check and the insert happen under one write lock, so two requests
+        batch: &[NewReport],
+    ) -> Result<Vec<Result<Intake, StoreError>>, StoreError> {
+        // IMMEDIATE: the key checks and the inserts happen under one write lock, so two requests
         // with the same key cannot both pass the check.
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        if let Some(k) = key {
-            if let Some((request_sha256, answer)) = stored_answer(&mut tx, &k.key).await? {
-                return Ok(Intake::Replayed {
-                    request_sha256,
-                    answer,
-                });
+        let mut answers = Vec::with_capacity(batch.len());
+        for new in batch {
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            let answer = write_report(&mut savepoint, new).await;
+            match answer {
+                Ok(Intake::Created) => savepoint.commit().await?,
+                _ => savepoint.rollback().await?,
             }
-        }
-        let (media, reporter, chain, handler) = json_columns(report);
-        sqlx::query(&format!(
-            "INSERT INTO reports ({REPORT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-             ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
-        ))
-        .bind(&report.id)
-        .bind(&report.category)
-        .bind(&report.description)
-        .bind(report.location.lon)
-        .bind(report.location.lat)
-        .bind(report.input_crs.as_str())
-        .bind(report.channel.as_str())
-        .bind(media)
-        .bind(reporter)
-        .bind(chain)
-        .bind(report.unit_code.as_str())
-        .bind(match_str(report.matched))
-        .bind(handler)
-        .bind(report.queue_unit.as_str())
-        .bind(&report.assignee)
-        .bind(report.state.as_str())
-        .bind(&report.merged_into)
-        .bind(timestamp(report.accept_due))
-        .bind(timestamp(report.handle_due))
-        .bind(timestamp(report.created_at))
-        .bind(timestamp(report.updated_at))
-        .bind(&report.receipt_sha256)
-        .execute(&mut *tx)
-        .await?;
-        insert_event(
-            &mut tx,
-            &report.id,
-            audit,
-            NewEvent {
-                from: None,
-                to: report.state,
-                note: "",
-                photos: &report.media,
-            },
-            report.created_at,
-        )
-        .await?;
-        insert_audit(&mut tx, audit, &created_record(report), report.created_at).await?;
-        if let Some(k) = key {
-            sqlx::query(
-                "INSERT INTO report_idempotency_keys (key, request_sha256, report_id, answer, \
-                 created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .bind(&k.key)
-            .bind(&k.request_sha256)
-            .bind(&report.id)
-            .bind(answer.to_string())
-            .bind(timestamp(report.created_at))
-            .execute(&mut *tx)
-            .await?;
+            answers.push(answer);
         }
         tx.commit().await?;
-        Ok(Intake::Created)
+        Ok(answers)
     }
 
     async fn idempotent_answer(&self, key: &str) -> Result<Option<(String, Value)>, StoreError> {
