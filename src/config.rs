@@ -129,6 +129,12 @@ pub struct Config {
     #[arg(long, env = "WANGGE_HOLIDAYS", value_delimiter = ',')]
     pub holidays: Vec<chrono::NaiveDate>,
 
+    /// The public report heat tiles leave out H3 cells with fewer open reports than this, so that
+    /// no single report can be located (at least 2).
+    #[arg(long, env = "WANGGE_REPORT_HEAT_MIN_COUNT", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(2..))]
+    pub report_heat_min_count: u32,
+
     /// Seconds between two passes of the escalation scheduler over overdue reports.
     #[arg(long, env = "WANGGE_ESCALATION_INTERVAL_S", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..))]

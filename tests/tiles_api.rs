@@ -510,3 +510,297 @@ store_test!(
         app.stop().await;
     }
 );
+
+// The report layers: staff points in the caller's area, the public heat cells.
+
+/// Micro-grid 35020300100100101 (grid 350203001001001) of the fixture.
+const IN_GRID_A: (f64, f64) = (118.05, 24.05);
+/// Grid 350203001001002, in the same z10 tile as `IN_GRID_A`.
+const IN_GRID_B: (f64, f64) = (118.12, 24.05);
+
+fn report_path(layer: &str, t: TileCoord, query: &str) -> String {
+    format!("/tiles/{layer}/{}/{}/{}.mvt{query}", t.z(), t.x(), t.y())
+}
+
+async fn file_report(app: &TestApp, category: &str, (lon, lat): (f64, f64)) -> Value {
+    let body = json!({
+        "category": category, "description": "门口堆满垃圾", "channel": "app",
+        "location": {"lon": lon, "lat": lat}, "reporter": {"phone": "13900000000"}
+    });
+    let (s, b) = app
+        .post_as(&app.admin_token, "/api/v1/reports", &body)
+        .await;
+    assert_eq!(s, 201, "{b}");
+    b
+}
+
+/// The decoded layer `name` of a tile fetched as `token` (empty when the tile lacks it).
+async fn features_as(app: &TestApp, token: &str, p: &str) -> Vec<mvt::Feature> {
+    let res = fetch(app, p, &[("authorization", &format!("Bearer {token}"))]).await;
+    assert_eq!(res.status(), 200, "{p}");
+    let name = p.split('/').nth(2).unwrap().to_owned();
+    mvt::decode(&res.bytes().await.unwrap())
+        .into_iter()
+        .find(|l| l.name == name)
+        .map(|l| l.features)
+        .unwrap_or_default()
+}
+
+fn ids(features: &[mvt::Feature]) -> Vec<String> {
+    let mut ids: Vec<String> = features
+        .iter()
+        .map(|f| f.properties["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+store_test!(
+    report_points_show_only_the_callers_area_narrowed_by_state_and_category,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        let a1 = file_report(&app, "noise", IN_GRID_A).await;
+        let a2 = file_report(&app, "sanitation", IN_GRID_A).await;
+        let b1 = file_report(&app, "noise", IN_GRID_B).await;
+        let id = |r: &Value| r["id"].as_str().unwrap().to_owned();
+        let worker = app
+            .account_with_token("gw.a", wangge::auth::Role::GridWorker, &["350203001001001"])
+            .await;
+        let t = tile_at(IN_GRID_A.0, IN_GRID_A.1, 10);
+        assert_eq!(t, tile_at(IN_GRID_B.0, IN_GRID_B.1, 10));
+        let p = report_path("reports", t, "");
+
+        let all = features_as(&app, &app.admin_token, &p).await;
+        assert_eq!(ids(&all), sorted(vec![id(&a1), id(&a2), id(&b1)]));
+        let mine = features_as(&app, &worker, &p).await;
+        assert_eq!(ids(&mine), sorted(vec![id(&a1), id(&a2)]), "grid A only");
+
+        // Properties: these and nothing personal; positions where the reports are.
+        let f = mine
+            .iter()
+            .find(|f| f.properties["id"] == a1["id"])
+            .unwrap();
+        let keys: Vec<&str> = f.properties.keys().map(String::as_str).collect();
+        assert_eq!(
+            sorted(keys.iter().map(|k| k.to_string()).collect()),
+            sorted(
+                [
+                    "category",
+                    "created_at",
+                    "id",
+                    "overdue",
+                    "queue_unit",
+                    "state"
+                ]
+                .map(String::from)
+                .to_vec()
+            )
+        );
+        assert_eq!(f.properties["state"], "received");
+        assert_eq!(f.properties["category"], "noise");
+        assert_eq!(f.properties["overdue"], false);
+        assert_eq!(f.properties["queue_unit"], a1["queue_unit"]);
+        assert_eq!(f.id, Some(wangge::maps::reports::feature_id(&id(&a1))));
+        let want = TileFrame::new(t, 4096).lon_lat_to_grid(LonLat::new(IN_GRID_A.0, IN_GRID_A.1));
+        assert_eq!(mvt::point(f), (i64::from(want.x), i64::from(want.y)));
+
+        let narrowed = |q: &'static str| report_path("reports", t, q);
+        assert_eq!(
+            ids(&features_as(&app, &app.admin_token, &narrowed("?category=noise")).await),
+            sorted(vec![id(&a1), id(&b1)])
+        );
+        assert_eq!(
+            ids(&features_as(
+                &app,
+                &app.admin_token,
+                &narrowed("?category=noise,sanitation&state=received,closed")
+            )
+            .await)
+            .len(),
+            3
+        );
+        assert!(
+            features_as(&app, &app.admin_token, &narrowed("?state=closed"))
+                .await
+                .is_empty()
+        );
+
+        for (q, parameter) in [
+            ("?state=done", "state"),
+            ("?category=fireworks", "category"),
+            ("?category=noise,fireworks", "category"),
+        ] {
+            let (s, b) = app.get_as(&app.admin_token, &narrowed(q)).await;
+            assert_eq!((s, error_code(&b)), (400, "invalid_parameter"), "{q}: {b}");
+            assert_eq!(b["error"]["details"]["parameter"], parameter);
+        }
+        let heat = report_path("report_heat", t, "?state=received");
+        let (s, b) = app.get(&heat).await;
+        assert_eq!((s, error_code(&b)), (400, "invalid_parameter"), "{b}");
+
+        // No right to read reports, or nobody: the layer does not exist.
+        let planner = app
+            .account_with_token("planner.a", wangge::auth::Role::Planner, &["350203"])
+            .await;
+        for token in [None, Some(planner.as_str())] {
+            for path in [p.clone(), "/tiles/reports.json".to_owned()] {
+                let (s, b) = match token {
+                    Some(t) => app.get_as(t, &path).await,
+                    None => app.get(&path).await,
+                };
+                assert_eq!((s, error_code(&b)), (404, "unknown_layer"), "{path}: {b}");
+                let known = b["error"]["details"]["layers"].as_array().unwrap();
+                assert!(!known.contains(&json!("reports")), "{b}");
+                let (_, missing) = match token {
+                    Some(t) => app.get_as(t, "/tiles/roads.json").await,
+                    None => app.get("/tiles/roads.json").await,
+                };
+                assert_eq!(
+                    missing["error"]["details"]["layers"],
+                    b["error"]["details"]["layers"]
+                );
+            }
+        }
+        let (s, doc) = app.get_as(&worker, "/tiles/reports.json").await;
+        assert_eq!(s, 200, "{doc}");
+        assert_eq!(
+            (doc["minzoom"].as_u64(), doc["maxzoom"].as_u64()),
+            (Some(10), Some(22))
+        );
+        let res = fetch(&app, &p, &[("authorization", &format!("Bearer {worker}"))]).await;
+        assert_eq!(res.headers()["cache-control"], "private, no-cache");
+        app.stop().await;
+    }
+);
+
+store_test!(
+    report_tiles_follow_intake_and_transitions_at_once,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        let t = tile_at(IN_GRID_A.0, IN_GRID_A.1, 14);
+        let points = report_path("reports", t, "");
+        let heat = report_path("report_heat", t, "");
+        let first = file_report(&app, "noise", IN_GRID_A).await;
+        let near = (IN_GRID_A.0 + 0.00001, IN_GRID_A.1);
+        file_report(&app, "noise", near).await;
+        assert_eq!(features_as(&app, &app.admin_token, &points).await.len(), 2);
+        assert!(
+            features_as(&app, &app.admin_token, &heat).await.is_empty(),
+            "2 < k"
+        );
+
+        let third = file_report(&app, "noise", near).await;
+        assert_eq!(features_as(&app, &app.admin_token, &points).await.len(), 3);
+        let cells = features_as(&app, &app.admin_token, &heat).await;
+        assert_eq!(cells.len(), 1);
+        assert_eq!(cells[0].properties["count"], 3);
+        let before = etag_of(&app, &heat).await;
+        let key = TileKey {
+            source: 2,
+            tile: t,
+            crs: Crs::Wgs84,
+        };
+        assert!(
+            app.state.tiles.cache().contains(&key),
+            "heat tiles are cached"
+        );
+
+        file_report(&app, "sanitation", near).await;
+        assert!(
+            !app.state.tiles.cache().contains(&key),
+            "intake evicts the tile"
+        );
+        let res = fetch(&app, &heat, &[("if-none-match", &before)]).await;
+        assert_eq!(res.status(), 200, "never the stale tile");
+        let cells = features_as(&app, &app.admin_token, &heat).await;
+        assert_eq!(cells[0].properties["count"], 4);
+
+        let (s, b) = app
+            .post_as(
+                &app.admin_token,
+                &format!(
+                    "/api/v1/reports/{}/transitions",
+                    third["id"].as_str().unwrap()
+                ),
+                &json!({"to": "merged", "merged_into": first["id"]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let cells = features_as(&app, &app.admin_token, &heat).await;
+        assert_eq!(
+            cells[0].properties["count"], 3,
+            "merged reports are not open"
+        );
+        let shown = features_as(&app, &app.admin_token, &points).await;
+        let merged = shown
+            .iter()
+            .find(|f| f.properties["id"] == third["id"])
+            .unwrap();
+        assert_eq!(merged.properties["state"], "merged");
+        app.stop().await;
+    }
+);
+
+store_test!(
+    heat_cells_hold_at_least_k_reports_and_count_every_report_in_them,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        // Three reports in one spot, two in another, one alone.
+        let spots = [(118.05, 24.05, 3), (118.07, 24.07, 2), (118.02, 24.12, 1)];
+        for (lon, lat, n) in spots {
+            for _ in 0..n {
+                file_report(&app, "noise", (lon, lat)).await;
+            }
+        }
+        for z in [10u8, 12, 14] {
+            let t = tile_at(118.05, 24.05, z);
+            let cells =
+                features_as(&app, &app.admin_token, &report_path("report_heat", t, "")).await;
+            let resolution = wangge::maps::reports::heat_resolution(z);
+            for f in &cells {
+                assert_eq!(f.kind, 3, "polygons");
+                assert!(f.properties["count"].as_u64().unwrap() >= 3);
+                let keys = sorted(f.properties.keys().cloned().collect());
+                assert_eq!(keys, ["count", "h3"]);
+            }
+            let total: u64 = cells
+                .iter()
+                .map(|f| f.properties["count"].as_u64().unwrap())
+                .sum();
+            // Every report whose cell is shown is counted in it.
+            let in_shown: u64 = spots
+                .iter()
+                .filter(|(lon, lat, _)| {
+                    let cell = wangge::maps::reports::cell_of(
+                        Wgs84 {
+                            lon: *lon,
+                            lat: *lat,
+                        },
+                        resolution,
+                    )
+                    .unwrap()
+                    .to_string();
+                    cells.iter().any(|f| f.properties["h3"] == cell.as_str())
+                })
+                .map(|(_, _, n)| *n as u64)
+                .sum();
+            assert_eq!(total, in_shown, "z{z}");
+            assert!(total >= 3, "z{z}: the spot of three is shown");
+            if z == 14 {
+                assert_eq!(cells.len(), 1, "z14: only the spot of three");
+            }
+        }
+        let (s, doc) = app.get("/tiles/report_heat.json").await;
+        assert_eq!(s, 200, "{doc}");
+        assert_eq!(
+            doc["vector_layers"][0]["fields"],
+            json!({"h3": "String", "count": "Number"})
+        );
+        app.stop().await;
+    }
+);

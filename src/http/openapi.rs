@@ -366,19 +366,21 @@ fn base_document() -> Value {
                     "400": error_response("unknown or unsupported crs"), "404": error_response("unknown layer, or not `{layer}.json`")}}},
             "/tiles/{layer}/{z}/{x}/{y_mvt}": {"get": {
                 "summary": "One vector tile: `/tiles/{layer}/{z}/{x}/{y}.mvt`, Mapbox Vector Tile 2.1 (extent 4096), gzip when accepted, strong ETag",
-                "description": "Layer `units`: MVT layers `district` (from z8), `street` (11), `community` (13), `grid` (14), `micro_grid` (16) with outlines, and `unit_labels` with a label point per unit; properties code, name, level, parent, version, children; feature id = the code as a number. Zooms are configurable; see the TileJSON.",
+                "description": "Layer `units`: MVT layers `district` (from z8), `street` (11), `community` (13), `grid` (14), `micro_grid` (16) with outlines, and `unit_labels` with a label point per unit; properties code, name, level, parent, version, children; feature id = the code as a number. Zooms are configurable; see the TileJSON. Layer `reports` (z10-22, staff who read reports; to others it does not exist: 404 `unknown_layer`): a point per report in the caller's area, properties id, category, state, overdue, queue_unit, created_at, feature id = FNV-1a of the report id cut to 53 bits; never cached. Layer `report_heat` (z8-16, public): open reports counted on H3 cells (resolution 6 at z8 to 9 from z14), properties h3 and count, cells of fewer than `WANGGE_REPORT_HEAT_MIN_COUNT` (3) reports left out.",
                 "parameters": [
                     param("layer", "path", true, json!({"type": "string"}), "Tile layer, e.g. `units`."),
                     param("z", "path", true, json!({"type": "integer", "minimum": 0, "maximum": 22}), "Zoom, within the layer's minzoom..maxzoom."),
                     param("x", "path", true, json!({"type": "integer", "minimum": 0}), "Column, 0..2^z-1."),
                     param("y_mvt", "path", true, json!({"type": "string", "pattern": "^[0-9]+\\.mvt$"}), "`{y}.mvt`: row 0..2^z-1 (XYZ, from the north)."),
                     param("crs", "query", false, json!({"type": "string", "enum": ["wgs84", "gcj02"], "default": "wgs84"}), "Draw in GCJ-02 to line up with base maps drawn in it (Amap, Tencent)."),
+                    param("state", "query", false, json!({"type": "string"}), "Layer `reports` only: comma-separated states, e.g. `received,dispatched`."),
+                    param("category", "query", false, json!({"type": "string"}), "Layer `reports` only: comma-separated catalogue categories."),
                     param("If-None-Match", "header", false, json!({"type": "string"}), "ETag of a copy held: 304 when unchanged."),
                     param("Accept-Encoding", "header", false, json!({"type": "string"}), "`gzip` gets the tile gzip-compressed.")
                 ],
                 "responses": {"200": {"description": "the tile (empty when nothing lies in it)", "content": {"application/vnd.mapbox-vector-tile": {}}},
                     "304": {"description": "unchanged since the ETag given in If-None-Match"},
-                    "400": error_response("malformed address or unsupported crs"),
+                    "400": error_response("malformed address, unsupported crs, or a bad or unknown `state`/`category`"),
                     "404": error_response("unknown layer, zoom outside the layer's range, or x/y outside the zoom's grid")}}}
         },
         "components": {

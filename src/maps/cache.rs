@@ -135,14 +135,18 @@ impl Shard {
     }
 }
 
-/// The tile cache. Writers of data call [`TileCache::invalidate`] after their change is visible
-/// to readers; a render that started before an invalidation is not stored (see
-/// [`TileCache::epoch`]), so no stale tile outlives a change.
+/// Invalidation counters kept apart: sources numbered alike modulo this share one. Apart, so
+/// that frequent report writes do not keep the renders of unit tiles out of the cache.
+const EPOCH_SLOTS: usize = 8;
+
+/// The tile cache. Writers of data call [`TileCache::invalidate`] or [`TileCache::remove`] after
+/// their change is visible to readers; a render that started before an invalidation of its
+/// source is not stored (see [`TileCache::epoch`]), so no stale tile outlives a change.
 pub struct TileCache {
     shards: Box<[Mutex<Shard>]>,
     shard_budget: usize,
     hasher: RandomState,
-    epoch: AtomicU64,
+    epochs: [AtomicU64; EPOCH_SLOTS],
     hits: AtomicU64,
     misses: AtomicU64,
     evicted: AtomicU64,
@@ -167,7 +171,7 @@ impl TileCache {
             shards: (0..shards).map(|_| Mutex::new(Shard::default())).collect(),
             shard_budget: max_bytes / shards,
             hasher: RandomState::new(),
-            epoch: AtomicU64::new(0),
+            epochs: Default::default(),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
@@ -210,9 +214,28 @@ impl TileCache {
         lock(self.shard(key)).entries.contains_key(key)
     }
 
-    /// Read before taking the data a tile is rendered from, and hand to [`TileCache::insert`].
-    pub fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
+    /// Read before taking the data a tile of `source` is rendered from, and hand to
+    /// [`TileCache::insert`].
+    pub fn epoch(&self, source: u16) -> u64 {
+        self.epoch_slot(source).load(Ordering::SeqCst)
+    }
+
+    fn epoch_slot(&self, source: u16) -> &AtomicU64 {
+        &self.epochs[usize::from(source) % EPOCH_SLOTS]
+    }
+
+    /// Marks renders in flight of `source` (every source when `None`) as too old to store.
+    fn bump(&self, source: Option<u16>) {
+        match source {
+            Some(s) => {
+                self.epoch_slot(s).fetch_add(1, Ordering::SeqCst);
+            }
+            None => {
+                for e in &self.epochs {
+                    e.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
     }
 
     /// Stores a tile rendered from data read after `epoch` was taken; refused (returns `false`)
@@ -226,7 +249,7 @@ impl TileCache {
         let mut shard = lock(self.shard(&key));
         // Checked under the shard lock: an invalidation bumps the epoch before it takes the
         // shard locks, so it either sees this entry or this insert sees the new epoch.
-        if self.epoch.load(Ordering::SeqCst) != epoch {
+        if self.epoch(key.source) != epoch {
             return false;
         }
         shard.remove(&key);
@@ -258,7 +281,7 @@ impl TileCache {
     /// Drops the tiles of `source` (every source when `None`) whose box meets one of `areas`
     /// (WGS84); returns how many. Renders in flight are not stored afterwards.
     pub fn invalidate(&self, source: Option<u16>, areas: &[Bbox]) -> usize {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.bump(source);
         if areas.is_empty() {
             return 0;
         }
@@ -277,8 +300,24 @@ impl TileCache {
 
     /// Drops every tile; renders in flight are not stored afterwards.
     pub fn clear(&self) -> usize {
-        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.bump(None);
         self.drop_where(|_, _| true)
+    }
+
+    /// Drops exactly these tiles of `source` (keys of other sources are skipped); renders in
+    /// flight of `source` are not stored afterwards. Costs a lookup per key, however many tiles
+    /// are cached: for writers that know which tiles they touch.
+    pub fn remove(&self, source: u16, keys: &[TileKey]) -> usize {
+        self.bump(Some(source));
+        let mut dropped = 0;
+        for key in keys.iter().filter(|k| k.source == source) {
+            if lock(self.shard(key)).remove(key).is_some() {
+                dropped += 1;
+            }
+        }
+        self.invalidated
+            .fetch_add(dropped as u64, Ordering::Relaxed);
+        dropped
     }
 
     fn drop_where(&self, doomed: impl Fn(&TileKey, &Bbox) -> bool) -> usize {
@@ -359,10 +398,10 @@ mod tests {
         let each = tile(1000).bytes() + ENTRY_OVERHEAD;
         let cache = TileCache::with_shards(3 * each, 1);
         for x in 0..3 {
-            assert!(cache.insert(key(x), tile(1000), area(f64::from(x)), cache.epoch()));
+            assert!(cache.insert(key(x), tile(1000), area(f64::from(x)), cache.epoch(0)));
         }
         assert!(cache.get(&key(0)).is_some());
-        assert!(cache.insert(key(3), tile(1000), area(3.0), cache.epoch()));
+        assert!(cache.insert(key(3), tile(1000), area(3.0), cache.epoch(0)));
         assert!(cache.contains(&key(0)), "recently used, kept");
         assert!(!cache.contains(&key(1)), "least recently used, evicted");
         let stats = cache.stats();
@@ -374,7 +413,7 @@ mod tests {
     fn invalidation_drops_only_tiles_over_the_changed_area() {
         let cache = TileCache::new(1 << 20);
         for x in 0..10 {
-            cache.insert(key(x), tile(10), area(f64::from(x) * 10.0), cache.epoch());
+            cache.insert(key(x), tile(10), area(f64::from(x) * 10.0), cache.epoch(0));
         }
         let dropped = cache.invalidate(Some(0), &[area(20.5)]);
         assert_eq!(dropped, 1);
@@ -386,10 +425,35 @@ mod tests {
     #[test]
     fn a_render_started_before_an_invalidation_is_not_stored() {
         let cache = TileCache::new(1 << 20);
-        let before = cache.epoch();
+        let before = cache.epoch(0);
         cache.invalidate(None, &[area(500.0)]);
         assert!(!cache.insert(key(1), tile(10), area(0.0), before));
-        assert!(cache.insert(key(1), tile(10), area(0.0), cache.epoch()));
+        assert!(cache.insert(key(1), tile(10), area(0.0), cache.epoch(0)));
+    }
+
+    #[test]
+    fn an_invalidation_of_one_source_keeps_renders_of_another() {
+        let cache = TileCache::new(1 << 20);
+        let (units, heat) = (cache.epoch(0), cache.epoch(1));
+        cache.invalidate(Some(1), &[area(500.0)]);
+        assert!(cache.insert(key(1), tile(10), area(0.0), units));
+        let mut other = key(2);
+        other.source = 1;
+        assert!(!cache.insert(other, tile(10), area(0.0), heat));
+    }
+
+    #[test]
+    fn removing_keys_drops_those_tiles_of_that_source_only() {
+        let cache = TileCache::new(1 << 20);
+        for x in 0..4 {
+            cache.insert(key(x), tile(10), area(0.0), cache.epoch(0));
+        }
+        let mut foreign = key(3);
+        foreign.source = 1;
+        assert_eq!(cache.remove(0, &[key(1), key(2), foreign, key(9)]), 2);
+        assert!(cache.contains(&key(0)) && cache.contains(&key(3)));
+        assert!(!cache.contains(&key(1)) && !cache.contains(&key(2)));
+        assert_eq!(cache.stats().invalidated, 2);
     }
 
     #[test]

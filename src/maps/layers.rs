@@ -1,8 +1,8 @@
 //! The registry of tile layers served under `/tiles/{layer}/...`. Each layer is a [`TileSource`]:
 //! it names its MVT layers (for TileJSON), renders one tile from the data it follows, and says
-//! which areas went stale when the snapshot changed. The `units` layer is the first source;
-//! facilities, staff report points and the H3 report heat layer plug in as further sources when
-//! their modules exist (see docs/architecture.md, "Vector tiles").
+//! which areas went stale when the snapshot changed. Sources: `units`, the staff `reports`
+//! points and the public `report_heat` cells; facilities plug in when their module exists (see
+//! docs/architecture.md, "Vector tiles").
 
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -10,22 +10,65 @@ use std::sync::Arc;
 use wangge_tiles::mvt::Layer;
 use wangge_tiles::{Mercator, TileCoord, TileOptions, TilePipeline};
 
+use crate::auth::Principal;
+use crate::reports::State;
 use crate::spatial::{Bbox, Crs, Snapshot, Wgs84};
+use crate::store::reports::{PointQuery, ReportPoint};
 
 /// The deepest zoom any layer serves.
 pub const MAX_SERVED_ZOOM: u8 = 22;
 
-/// One tile asked of a source: the address, the output coordinate system and the snapshot
-/// current when the request came in.
+/// The layer parameters of a tile request besides `crs`, checked by the route against what the
+/// source reads ([`TileSource::filters`]); `None`: not narrowed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayerFilter {
+    /// `state=received,dispatched`
+    pub states: Option<Vec<State>>,
+    /// `category=noise,litter`: codes of the dispatch catalogue.
+    pub categories: Option<Vec<String>>,
+}
+
+static NO_FILTER: LayerFilter = LayerFilter {
+    states: None,
+    categories: None,
+};
+
+/// One tile asked of a source: the address, the output coordinate system, the snapshot current
+/// when the request came in, who asks with which layer parameters, and the reports the source
+/// asked for.
 #[derive(Debug, Clone, Copy)]
 pub struct TileRequest<'a> {
     pub tile: TileCoord,
     pub crs: Crs,
     pub snapshot: &'a Snapshot,
     pub options: TileOptions,
+    /// The caller; `None` for the anonymous public.
+    pub caller: Option<&'a Principal>,
+    pub filter: &'a LayerFilter,
+    /// The reports [`TileSource::reports_wanted`] asked for, read from the store before the
+    /// render; empty for sources that want none.
+    pub reports: &'a [ReportPoint],
 }
 
-impl TileRequest<'_> {
+impl<'a> TileRequest<'a> {
+    /// A request of the anonymous public, without layer parameters or reports.
+    pub fn new(
+        tile: TileCoord,
+        crs: Crs,
+        snapshot: &'a Snapshot,
+        options: TileOptions,
+    ) -> TileRequest<'a> {
+        TileRequest {
+            tile,
+            crs,
+            snapshot,
+            options,
+            caller: None,
+            filter: &NO_FILTER,
+            reports: &[],
+        }
+    }
+
     /// The pipeline for this tile, converting WGS84 to the output system first.
     pub fn pipeline(&self) -> TilePipeline<'static> {
         let pipeline = TilePipeline::new(self.tile, self.options);
@@ -134,6 +177,42 @@ pub trait TileSource: Send + Sync {
     /// WGS84 boxes whose tiles are stale after the snapshot went from `old` to `new`.
     fn changed_areas(&self, old: &Snapshot, new: &Snapshot) -> Vec<Bbox> {
         let _ = (old, new);
+        Vec::new()
+    }
+
+    /// Whether `caller` (`None`: the anonymous public) may see the layer at all. To a caller who
+    /// may not, the layer does not exist: its tiles and TileJSON answer 404 `unknown_layer` as
+    /// a missing layer's do, and it is left out of the layers that answer lists.
+    fn visible_to(&self, caller: Option<&Principal>) -> bool {
+        let _ = caller;
+        true
+    }
+
+    /// Whether a tile depends on who asks (their area): such tiles are rendered for every
+    /// request and never cached.
+    fn per_caller(&self) -> bool {
+        false
+    }
+
+    /// The query parameters the layer reads besides `crs` (`state`, `category`); others are
+    /// refused with 400.
+    fn filters(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The reports a tile needs, read from the store into [`TileRequest::reports`] before the
+    /// render; `None` for sources drawn from the snapshot alone.
+    fn reports_wanted(&self, request: &TileRequest<'_>) -> Option<PointQuery> {
+        let _ = request;
+        None
+    }
+
+    /// Where a tile goes stale when a report at `at` is written (filed, or moved into or out of
+    /// the states the layer shows): WGS84 boxes with the zooms they matter at. The cache drops
+    /// the tiles over them at those zooms, looked up by address, for sources whose tiles follow
+    /// reports and are cached.
+    fn areas_touched_by_report(&self, at: Wgs84) -> Vec<(RangeInclusive<u8>, Bbox)> {
+        let _ = at;
         Vec::new()
     }
 }

@@ -13,9 +13,11 @@ use serde_json::json;
 use wangge_tiles::TileCoord;
 
 use super::cache::{RenderedTile, TileKey};
+use super::layers::LayerFilter;
 use super::layers::MAX_SERVED_ZOOM;
 use super::tilejson;
-use super::tiles::RenderError;
+use super::tiles::{RenderError, TileAsk};
+use crate::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::Routes;
@@ -44,24 +46,106 @@ impl From<RenderError> for ApiError {
     }
 }
 
-/// `GET /tiles/{layer}/{z}/{x}/{y}.mvt?crs=wgs84|gcj02`.
+/// `GET /tiles/{layer}/{z}/{x}/{y}.mvt?crs=wgs84|gcj02` (and `state=`, `category=` for the
+/// layers that read them).
 async fn tile(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     Path((layer, z, x, y_mvt)): Path<(String, String, String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let crs = output_crs(&Params::parse(query.as_deref())?)?;
-    let (source, zooms) = find_layer(&state, &layer).map(|(id, s)| (id, s.zooms()))?;
+    let params = Params::parse(query.as_deref())?;
+    let crs = output_crs(&params)?;
+    let (source, found) = find_layer(&state, &layer, principal.as_ref())?;
+    let (zooms, per_caller, filters) = (found.zooms(), found.per_caller(), found.filters());
+    let filter = layer_filter(&state, &params, filters).await?;
     let tile = tile_address(&z, &x, &y_mvt, zooms)?;
     let key = TileKey { source, tile, crs };
-    let rendered = state.tiles.tile(&state.snapshot, key).await?;
-    Ok(tile_response(&rendered, &headers))
+    let ask = TileAsk {
+        caller: principal,
+        filter,
+    };
+    let rendered = state
+        .tiles
+        .tile(&state.snapshot, state.store.as_ref(), key, ask)
+        .await?;
+    let mut response = tile_response(&rendered, &headers);
+    if per_caller {
+        // What the tile holds depends on who asks: no shared cache may keep it.
+        let h = response.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding, authorization, cookie"),
+        );
+    }
+    Ok(response)
+}
+
+/// The layer parameters (`state`, `category`) of a request, for a layer that reads `accepted`:
+/// 400 naming the parameter for one the layer does not read, an unknown state or a category
+/// missing from the dispatch catalogue.
+async fn layer_filter(
+    state: &AppState,
+    params: &Params,
+    accepted: &[&str],
+) -> Result<LayerFilter, ApiError> {
+    let list = |name: &str| -> Result<Option<Vec<String>>, ApiError> {
+        let Some(value) = params.get(name) else {
+            return Ok(None);
+        };
+        if !accepted.contains(&name) {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("this layer takes no `{name}` parameter"),
+            )
+            .with_details(json!({ "parameter": name })));
+        }
+        Ok(Some(
+            value
+                .split(',')
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect(),
+        ))
+    };
+    let bad = |name: &str, message: String| {
+        ApiError::bad_request("invalid_parameter", message)
+            .with_details(json!({ "parameter": name }))
+    };
+    let states = list("state")?
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| v.parse::<crate::reports::State>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| bad("state", e))
+        })
+        .transpose()?;
+    let categories = list("category")?;
+    if let Some(categories) = &categories {
+        let known = state.store.catalogue().await?;
+        if let Some(unknown) = categories
+            .iter()
+            .find(|c| !known.iter().any(|k| &k.code == *c))
+        {
+            return Err(bad(
+                "category",
+                format!("unknown category `{unknown}`: not in the dispatch catalogue"),
+            ));
+        }
+    }
+    Ok(LayerFilter { states, categories })
 }
 
 /// `GET /tiles/{layer}.json?crs=wgs84|gcj02`.
 async fn tilejson(
     State(state): State<AppState>,
+    principal: Option<Principal>,
     Path(tileset): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -72,7 +156,7 @@ async fn tilejson(
         )));
     };
     let crs = output_crs(&Params::parse(query.as_deref())?)?;
-    let (_, source) = find_layer(&state, layer)?;
+    let (_, source) = find_layer(&state, layer, principal.as_ref())?;
     let snapshot = state.snapshot.load();
     let bounds = state.tiles.bounds(&snapshot);
     let base = base_url(state.config.public_url.as_deref(), &headers);
@@ -84,24 +168,30 @@ async fn tilejson(
         .into_response())
 }
 
+/// The layer called `layer` if the caller may see it; a layer hidden from the caller answers as
+/// a missing one, and the known layers listed are those the caller may see.
 fn find_layer<'a>(
     state: &'a AppState,
     layer: &str,
+    caller: Option<&Principal>,
 ) -> Result<(u16, &'a std::sync::Arc<dyn super::TileSource>), ApiError> {
-    state.tiles.layers().find(layer).ok_or_else(|| {
-        let known: Vec<String> = state
-            .tiles
-            .layers()
-            .iter()
-            .map(|(_, s)| s.id().to_owned())
-            .collect();
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_layer",
-            format!("no tile layer `{layer}`"),
-        )
-        .with_details(json!({ "layer": layer, "layers": known }))
-    })
+    let layers = state.tiles.layers();
+    layers
+        .find(layer)
+        .filter(|(_, s)| s.visible_to(caller))
+        .ok_or_else(|| {
+            let known: Vec<String> = layers
+                .iter()
+                .filter(|(_, s)| s.visible_to(caller))
+                .map(|(_, s)| s.id().to_owned())
+                .collect();
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_layer",
+                format!("no tile layer `{layer}`"),
+            )
+            .with_details(json!({ "layer": layer, "layers": known }))
+        })
 }
 
 /// Tiles are drawn in WGS84 or, for base maps drawn in it, GCJ-02.

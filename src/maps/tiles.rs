@@ -4,13 +4,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use wangge_tiles::mvt::encode_tile;
-use wangge_tiles::{TileCoord, TileOptions};
+use wangge_tiles::{LonLatBounds, TileCoord, TileOptions, TileRange};
 
 use super::cache::{RenderedTile, TileCache, TileKey};
-use super::layers::{buffered_wgs84_box, LayerRegistry, TileRequest, TileSource};
+use super::layers::{
+    buffered_wgs84_box, convert_box, LayerFilter, LayerRegistry, TileRequest, TileSource,
+};
+use super::reports::{ReportHeat, ReportPoints};
 use super::units::UnitLayers;
+use crate::auth::Principal;
 use crate::config::Config;
-use crate::spatial::{Bbox, Crs, Snapshot, SnapshotCell};
+use crate::spatial::{Bbox, Crs, Snapshot, SnapshotCell, Wgs84};
+use crate::store::reports::ReportPoint;
+use crate::store::{Store, StoreError};
 
 /// Why a tile could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -19,7 +25,20 @@ pub enum RenderError {
     UnknownSource(u16),
     #[error("rendering the tile failed: {0}")]
     Failed(String),
+    #[error("reading the tile's reports failed: {0}")]
+    Store(#[from] StoreError),
 }
+
+/// Who asks for a tile, and with which layer parameters.
+#[derive(Debug, Clone, Default)]
+pub struct TileAsk {
+    /// `None` for the anonymous public.
+    pub caller: Option<Principal>,
+    pub filter: LayerFilter,
+}
+
+/// The output systems tiles are drawn in (BD-09 is refused: Baidu tiles are not XYZ).
+const TILE_CRSES: [Crs; 2] = [Crs::Wgs84, Crs::Gcj02];
 
 /// The vector tiles of the service: the registered layers and their cache.
 ///
@@ -42,11 +61,17 @@ pub struct MapTiles {
 const NOT_SEEN: u64 = u64::MAX;
 
 impl MapTiles {
-    /// The `units` layer with the configured zooms and a cache of the configured size.
+    /// The `units` layer with the configured zooms, the staff `reports` points and the public
+    /// `report_heat` cells, and a cache of the configured size.
     pub fn new(config: &Config) -> MapTiles {
         let units = UnitLayers::new(config.tile_min_zooms, config.tile_max_zoom);
+        let heat = ReportHeat::new(config.report_heat_min_count);
         MapTiles::with_layers(
-            LayerRegistry::new(vec![Arc::new(units)]),
+            LayerRegistry::new(vec![
+                Arc::new(units),
+                Arc::new(ReportPoints),
+                Arc::new(heat),
+            ]),
             config.tile_cache_mib.saturating_mul(1024 * 1024),
         )
     }
@@ -114,16 +139,79 @@ impl MapTiles {
         }
     }
 
+    /// Drops the cached tiles a report at `at` shows in, for every cached source whose tiles
+    /// follow reports ([`TileSource::areas_touched_by_report`]): call it once a report is filed
+    /// or changes state, after the write committed. Looks the tiles up by address (a few dozen),
+    /// whatever the size of the cache.
+    pub fn report_written(&self, at: Wgs84) -> usize {
+        let mut dropped = 0;
+        for (id, source) in self.layers.iter() {
+            let areas = source.areas_touched_by_report(at);
+            if areas.is_empty() || source.per_caller() {
+                continue;
+            }
+            let keys = self.keys_over(id, &areas);
+            dropped += self.cache.remove(id, &keys);
+        }
+        dropped
+    }
+
+    /// The keys of the tiles of `source`, in every output system, whose buffered box meets one
+    /// of `areas` at the zooms given with it.
+    fn keys_over(
+        &self,
+        source: u16,
+        areas: &[(std::ops::RangeInclusive<u8>, Bbox)],
+    ) -> Vec<TileKey> {
+        let mut keys = Vec::new();
+        let share = f64::from(self.options.buffer) / f64::from(self.options.extent.max(1));
+        for (zooms, wgs) in areas {
+            for crs in TILE_CRSES {
+                let b = match crs {
+                    Crs::Wgs84 => *wgs,
+                    crs => convert_box(*wgs, |lon, lat| crs.from_wgs84(Wgs84 { lon, lat })),
+                };
+                for z in zooms.clone() {
+                    // The buffer, and a little more so that boxes meeting at an edge count.
+                    let pad = 360.0 / f64::from(1u32 << z.min(30)) * (share + 0.01);
+                    let bounds = LonLatBounds::new(
+                        b.min_x - pad,
+                        b.min_y - pad,
+                        b.max_x + pad,
+                        b.max_y + pad,
+                    );
+                    let Ok(range) = TileRange::covering(bounds, z) else {
+                        continue;
+                    };
+                    keys.extend(range.iter().map(|tile| TileKey { source, tile, crs }));
+                }
+            }
+        }
+        keys
+    }
+
     fn is_behind(&self, snapshot: &Snapshot) -> bool {
         let seen = self.seen_version.load(Ordering::SeqCst);
         seen == NOT_SEEN || seen < snapshot.version
     }
 
-    /// The tile from the cache, or rendered from the current snapshot and cached.
+    fn source(&self, id: u16) -> Result<Arc<dyn TileSource>, RenderError> {
+        self.layers
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| s.clone())
+            .ok_or(RenderError::UnknownSource(id))
+    }
+
+    /// The tile from the cache, or rendered from the current snapshot (and the store's reports,
+    /// for sources that want them) and cached; tiles of per-caller sources are rendered for
+    /// every request and never cached.
     pub async fn tile(
         self: &Arc<Self>,
         snapshots: &SnapshotCell,
+        store: &dyn Store,
         key: TileKey,
+        ask: TileAsk,
     ) -> Result<Arc<RenderedTile>, RenderError> {
         let current = snapshots.load();
         if self.is_behind(&current) {
@@ -132,31 +220,52 @@ impl MapTiles {
                 .await
                 .map_err(|e| RenderError::Failed(e.to_string()))?;
         }
-        if let Some(hit) = self.cache.get(&key) {
-            return Ok(hit);
+        let source = self.source(key.source)?;
+        let cached = !source.per_caller();
+        if cached {
+            if let Some(hit) = self.cache.get(&key) {
+                return Ok(hit);
+            }
         }
+        // Read the epoch before the data, so that a change in between keeps this render out.
+        let epoch = self.cache.epoch(key.source);
+        let snapshot = snapshots.load();
+        let options = self.options;
+        let wanted = source.reports_wanted(&TileRequest {
+            caller: ask.caller.as_ref(),
+            filter: &ask.filter,
+            ..TileRequest::new(key.tile, key.crs, &snapshot, options)
+        });
+        let reports: Vec<ReportPoint> = match wanted {
+            Some(query) => store.report_points(&query).await?,
+            None => Vec::new(),
+        };
         let _permit = self
             .renders
             .acquire()
             .await
             .map_err(|e| RenderError::Failed(e.to_string()))?;
         // Another request may have rendered it while this one waited for a permit.
-        if let Some(hit) = self.cache.peek(&key) {
-            return Ok(hit);
+        if cached {
+            if let Some(hit) = self.cache.peek(&key) {
+                return Ok(hit);
+            }
         }
-        // Read the epoch before the data, so that a swap in between keeps this render out.
-        let epoch = self.cache.epoch();
-        let snapshot = snapshots.load();
-        let tiles = self.clone();
         let rendered = tokio::task::spawn_blocking(move || {
-            tiles
-                .render(key.source, key.tile, key.crs, &snapshot)
-                .map(|mvt| Arc::new(RenderedTile::new(mvt)))
+            let request = TileRequest {
+                caller: ask.caller.as_ref(),
+                filter: &ask.filter,
+                reports: &reports,
+                ..TileRequest::new(key.tile, key.crs, &snapshot, options)
+            };
+            Arc::new(RenderedTile::new(encode_tile(&source.render(&request))))
         })
         .await
-        .map_err(|e| RenderError::Failed(e.to_string()))??;
-        let area = buffered_wgs84_box(key.tile, self.options, key.crs);
-        self.cache.insert(key, rendered.clone(), area, epoch);
+        .map_err(|e| RenderError::Failed(e.to_string()))?;
+        if cached {
+            let area = buffered_wgs84_box(key.tile, self.options, key.crs);
+            self.cache.insert(key, rendered.clone(), area, epoch);
+        }
         Ok(rendered)
     }
 
@@ -218,11 +327,5 @@ pub fn render_tile(
     snapshot: &Snapshot,
     options: TileOptions,
 ) -> Vec<u8> {
-    let request = TileRequest {
-        tile,
-        crs,
-        snapshot,
-        options,
-    };
-    encode_tile(&source.render(&request))
+    encode_tile(&source.render(&TileRequest::new(tile, crs, snapshot, options)))
 }

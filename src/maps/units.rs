@@ -457,12 +457,12 @@ mod tests {
         let snap = snapshot(two_streets(1));
         let render = |z| {
             let tile = TileCoord::containing(LonLat::new(118.1, 24.45), z).expect("zoom");
-            let request = TileRequest {
+            let request = TileRequest::new(
                 tile,
-                crs: crate::spatial::Crs::Wgs84,
-                snapshot: &snap,
-                options: TileOptions::default(),
-            };
+                crate::spatial::Crs::Wgs84,
+                &snap,
+                TileOptions::default(),
+            );
             layers
                 .render(&request)
                 .into_iter()

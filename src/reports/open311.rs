@@ -503,6 +503,7 @@ async fn create_request(
     };
     match intake::intake(&state, report.to_string().as_bytes(), None, &audit).await {
         Ok(ack) => {
+            super::views::report_filed(&state, &ack.body);
             let notice = format!(
                 "受理: {}; expected by {}",
                 ack.body["queue_unit"].as_str().unwrap_or(""),

@@ -55,6 +55,7 @@ async fn create(
         None => AuditContext::anonymous(&client),
     };
     let answer = intake::intake(&state, &body, key, &audit).await?;
+    views::report_filed(&state, &answer.body);
     let mut res = (StatusCode::CREATED, Json(answer.body)).into_response();
     if answer.replayed {
         res.headers_mut()
@@ -215,6 +216,9 @@ async fn evaluate(
         Err(crate::store::StoreError::Conflict(_)) => return Err(already_evaluated(&id)),
         Err(e) => return Err(e.into()),
     };
+    if evaluation.reopened {
+        state.tiles.report_written(after.location);
+    }
     if hotline.is_none() {
         // The reporter sees where their report stands, not the staff's file.
         return Ok(Json(json!({
@@ -401,6 +405,7 @@ async fn transition(
         let now = state.store.report(&id).await?.ok_or_else(no_report(&id))?;
         return Err(illegal(&now, to));
     };
+    state.tiles.report_written(after.location);
     let events = state.store.report_events(&id).await?;
     Ok(Json(views::staff_view(&after, &events)))
 }

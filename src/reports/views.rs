@@ -93,3 +93,15 @@ pub fn feature(r: &Report, crs: crate::spatial::Crs) -> Value {
         },
     })
 }
+
+/// Keeps the map in step with an intake just committed: the heat tiles over the location of
+/// its acknowledgement go stale (a replayed answer changes nothing, and dropping them again
+/// costs a re-render at most).
+pub fn report_filed(state: &crate::AppState, acknowledgement: &Value) {
+    let at = &acknowledgement["location"];
+    if let (Some(lon), Some(lat)) = (at["lon"].as_f64(), at["lat"].as_f64()) {
+        state
+            .tiles
+            .report_written(crate::spatial::Wgs84 { lon, lat });
+    }
+}

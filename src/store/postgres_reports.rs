@@ -15,6 +15,7 @@ use super::reports::{
     prefix_patterns, read_category, read_evaluation, transition_record, Escalation, EventRow,
     Intake, NewEvent, NewReport, Reassignment, ReportFilter, ReportRow, ReportStore, Transition,
 };
+use super::reports::{PointQuery, PointRow, ReportPoint, POINT_COLUMNS};
 use super::StoreError;
 use crate::auth::audit::AuditContext;
 use crate::auth::Role;
@@ -674,5 +675,48 @@ impl ReportStore for PostgresStore {
                 Ok((username, code))
             })
             .collect()
+    }
+
+    async fn report_points(&self, q: &PointQuery) -> Result<Vec<ReportPoint>, StoreError> {
+        let within = q.within.as_deref().map(prefix_patterns);
+        let states: Option<Vec<String>> = q
+            .states
+            .as_deref()
+            .map(|s| s.iter().map(|s| s.as_str().to_owned()).collect());
+        sqlx::query(&format!(
+            "SELECT {POINT_COLUMNS} FROM reports \
+             WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) \
+             AND ($5::text[] IS NULL OR unit_code LIKE ANY ($5)) \
+             AND ($6::text[] IS NULL OR state = ANY ($6)) \
+             AND ($7::text[] IS NULL OR category = ANY ($7)) \
+             ORDER BY created_at DESC, id DESC LIMIT $8"
+        ))
+        .bind(q.bbox.min_x)
+        .bind(q.bbox.min_y)
+        .bind(q.bbox.max_x)
+        .bind(q.bbox.max_y)
+        .bind(within)
+        .bind(states)
+        .bind(&q.categories)
+        .bind(i64::from(q.limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            PointRow {
+                id: row.try_get("id")?,
+                category: row.try_get("category")?,
+                lon: row.try_get("lon")?,
+                lat: row.try_get("lat")?,
+                state: row.try_get("state")?,
+                unit_code: row.try_get("unit_code")?,
+                queue_unit: row.try_get("queue_unit")?,
+                accept_due: row.try_get("accept_due")?,
+                handle_due: row.try_get("handle_due")?,
+                created_at: row.try_get("created_at")?,
+            }
+            .into_point()
+        })
+        .collect()
     }
 }

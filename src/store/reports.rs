@@ -11,7 +11,7 @@ use crate::auth::audit::{AuditContext, AuditRecord};
 use crate::auth::Role;
 use crate::reports::catalogue::Category;
 use crate::reports::{Evaluation, Report, ReportEvent, State};
-use crate::spatial::Bbox;
+use crate::spatial::{Bbox, Wgs84};
 use crate::units::UnitCode;
 
 /// An `Idempotency-Key` of an intake and the digest of the request it came with.
@@ -154,6 +154,49 @@ pub struct ReportFilter {
     pub offset: u32,
 }
 
+/// A report as map tiles draw it: where it is, what it is about and how far along it is.
+/// Nothing personal (no reporter, no description, no assignee) is read at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportPoint {
+    pub id: String,
+    pub location: Wgs84,
+    pub category: String,
+    pub state: State,
+    /// The smallest unit of the report's chain, for area checks.
+    pub unit_code: UnitCode,
+    pub queue_unit: UnitCode,
+    pub accept_due: DateTime<Utc>,
+    pub handle_due: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ReportPoint {
+    /// Whether the deadline of its state (accept while waiting for acceptance, handle while
+    /// being handled) has passed at `now`; the rule of [`ReportFilter::overdue_at`].
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        if State::AWAITING_ACCEPTANCE.contains(&self.state) {
+            self.accept_due < now
+        } else if State::AWAITING_HANDLING.contains(&self.state) {
+            self.handle_due < now
+        } else {
+            false
+        }
+    }
+}
+
+/// Which report points a map tile needs; every field but `bbox` and `limit` narrows when set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointQuery {
+    /// Reports located in this WGS84 box (edges included).
+    pub bbox: Bbox,
+    /// Only reports located within one of these units; `None`: everywhere.
+    pub within: Option<Vec<UnitCode>>,
+    pub states: Option<Vec<State>>,
+    pub categories: Option<Vec<String>>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
 #[async_trait]
 pub trait ReportStore: Send + Sync {
     /// The dispatch catalogue in its stored order.
@@ -271,6 +314,9 @@ pub trait ReportStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
+    /// The points of reports for a map tile, newest first (created_at, then id, descending).
+    async fn report_points(&self, query: &PointQuery) -> Result<Vec<ReportPoint>, StoreError>;
+
     /// Enabled accounts of `role` (and `department`, for department accounts) with a scope that
     /// is exactly one of `codes`: (username, that scope), in username order.
     async fn responsible_staff(
@@ -356,6 +402,48 @@ impl ReportRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             receipt_sha256: self.receipt_sha256,
+            id,
+        })
+    }
+}
+
+/// A report point row as both stores read it, before it is checked.
+pub(crate) struct PointRow {
+    pub id: String,
+    pub category: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub state: String,
+    pub unit_code: String,
+    pub queue_unit: String,
+    pub accept_due: DateTime<Utc>,
+    pub handle_due: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The columns a [`PointRow`] is read from.
+pub(crate) const POINT_COLUMNS: &str =
+    "id, category, lon, lat, state, unit_code, queue_unit, accept_due, handle_due, created_at";
+
+impl PointRow {
+    pub fn into_point(self) -> Result<ReportPoint, StoreError> {
+        let id = self.id;
+        let corrupt = |what: String| StoreError::Corrupt(format!("reports row {id}: {what}"));
+        let code = |column: &str, text: &str| {
+            UnitCode::parse(text).map_err(|e| corrupt(format!("{column}: {e}")))
+        };
+        Ok(ReportPoint {
+            location: Wgs84 {
+                lon: self.lon,
+                lat: self.lat,
+            },
+            category: self.category,
+            state: self.state.parse().map_err(corrupt)?,
+            unit_code: code("unit_code", &self.unit_code)?,
+            queue_unit: code("queue_unit", &self.queue_unit)?,
+            accept_due: self.accept_due,
+            handle_due: self.handle_due,
+            created_at: self.created_at,
             id,
         })
     }

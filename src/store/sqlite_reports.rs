@@ -12,6 +12,7 @@ use super::reports::{
     prefix_patterns, read_category, read_evaluation, transition_record, Escalation, EventRow,
     Intake, NewEvent, NewReport, Reassignment, ReportFilter, ReportRow, ReportStore, Transition,
 };
+use super::reports::{PointQuery, PointRow, ReportPoint, POINT_COLUMNS};
 use super::sqlite::{timestamp, SqliteStore};
 use super::sqlite_auth::insert_audit;
 use super::StoreError;
@@ -675,5 +676,54 @@ impl ReportStore for SqliteStore {
                 Ok((username, code))
             })
             .collect()
+    }
+
+    async fn report_points(&self, q: &PointQuery) -> Result<Vec<ReportPoint>, StoreError> {
+        let within = q.within.as_deref().map(|c| json_list(&prefix_patterns(c)));
+        let states = q
+            .states
+            .as_deref()
+            .map(|s| json_list(&s.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        let categories = q.categories.as_deref().map(json_list);
+        // The bounds of lon come first so that the (lon, lat) index narrows the scan.
+        sqlx::query(&format!(
+            "SELECT {POINT_COLUMNS} FROM reports \
+             WHERE lon BETWEEN ?1 AND ?3 AND lat BETWEEN ?2 AND ?4 \
+             AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(?5) j WHERE reports.unit_code LIKE j.value)) \
+             AND (?6 IS NULL OR state IN (SELECT value FROM json_each(?6))) \
+             AND (?7 IS NULL OR category IN (SELECT value FROM json_each(?7))) \
+             ORDER BY created_at DESC, id DESC LIMIT ?8"
+        ))
+        .bind(q.bbox.min_x)
+        .bind(q.bbox.min_y)
+        .bind(q.bbox.max_x)
+        .bind(q.bbox.max_y)
+        .bind(within)
+        .bind(states)
+        .bind(categories)
+        .bind(i64::from(q.limit))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            let t = |column: &str| -> Result<DateTime<Utc>, StoreError> {
+                let text: String = row.try_get(column)?;
+                time(&text, &format!("reports.{column}"))
+            };
+            PointRow {
+                id: row.try_get("id")?,
+                category: row.try_get("category")?,
+                lon: row.try_get("lon")?,
+                lat: row.try_get("lat")?,
+                state: row.try_get("state")?,
+                unit_code: row.try_get("unit_code")?,
+                queue_unit: row.try_get("queue_unit")?,
+                accept_due: t("accept_due")?,
+                handle_due: t("handle_due")?,
+                created_at: t("created_at")?,
+            }
+            .into_point()
+        })
+        .collect()
     }
 }

@@ -328,3 +328,77 @@ def test_tiles_agree_with_postgis_st_asmvt(service, units, sample_tiles, postgis
                 assert ga.symmetric_difference(gb).area <= 2 * TOLERANCE * max(src.length, 1.0)
                 compared += 1
     assert compared > 300
+
+
+# The report layers: staff points and public H3 heat cells, against the `h3` package.
+
+import h3
+from shapely.geometry import Point, Polygon
+
+SPOT = (118.0894, 24.4798)
+ALONE = (118.1010, 24.4700)
+MIN_COUNT = 3
+
+
+@pytest.fixture(scope="module")
+def filed(service):
+    """Reports filed through the public intake: three at SPOT, one ALONE."""
+    out = []
+    for i, (lon, lat) in enumerate([SPOT] * MIN_COUNT + [ALONE]):
+        r = service.session.post(
+            service.base + "/api/v1/reports", timeout=60,
+            headers={"Origin": service.base},
+            json={"category": "noise", "description": "checker", "channel": "app",
+                  "location": {"lon": lon + i * 1e-6, "lat": lat}})
+        assert r.status_code == 201, r.text
+        out.append(r.json())
+    return out
+
+
+def report_tile(service, layer, tile, signed_in=True):
+    z, x, y = tile
+    path = f"/tiles/{layer}/{z}/{x}/{y}.mvt"
+    if signed_in:
+        return service.session.get(service.base + path, timeout=60)
+    return service.get(path)
+
+
+def test_report_points_lie_where_the_reports_are(service, filed):
+    for z in (12, 16, 20):
+        for report in filed:
+            lon, lat = report["location"]["lon"], report["location"]["lat"]
+            tile = tile_containing(lon, lat, z)
+            r = report_tile(service, "reports", tile)
+            assert r.status_code == 200, r.text
+            features = decode(r.content)["reports"]["features"]
+            mine = [f for f in features if f["properties"]["id"] == report["id"]]
+            assert len(mine) == 1, (z, report["id"])
+            f = mine[0]
+            assert set(f["properties"]) == {"id", "category", "state", "overdue", "queue_unit", "created_at"}
+            assert f["properties"]["queue_unit"] == report["queue_unit"]
+            want = to_tile(Point(lon, lat), tile)
+            got = shape(f["geometry"])
+            assert got.distance(want) <= 0.75, (z, got, want)
+        assert report_tile(service, "reports", tile, signed_in=False).status_code == 404
+
+
+def test_heat_cells_are_the_h3_cells_of_the_reports_and_never_fewer_than_k(service, filed):
+    for z in (10, 12, 14, 16):
+        res = min(9, z // 2 + 2)
+        tile = tile_containing(*SPOT, z)
+        r = report_tile(service, "report_heat", tile, signed_in=False)
+        assert r.status_code == 200, r.text
+        layer = decode(r.content).get("report_heat", {"features": []})
+        cells = {f["properties"]["h3"]: f for f in layer["features"]}
+        assert all(f["properties"]["count"] >= MIN_COUNT for f in cells.values())
+        assert all(set(f["properties"]) == {"h3", "count"} for f in cells.values())
+        spot = h3.latlng_to_cell(SPOT[1], SPOT[0], res)
+        assert spot in cells, (z, spot, list(cells))
+        assert cells[spot]["properties"]["count"] >= MIN_COUNT
+        alone = h3.latlng_to_cell(ALONE[1], ALONE[0], res)
+        if alone != spot:
+            assert alone not in cells, "a cell of one report is never shown"
+        outline = Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(spot)])
+        want = to_tile(outline, tile).intersection(WINDOW)
+        got = shape(cells[spot]["geometry"])
+        assert got.hausdorff_distance(want) <= TOLERANCE, (z, got.wkt, want.wkt)
