@@ -10,16 +10,20 @@ use crate::auth::AuditContext;
 use crate::units::{Unit, UnitCode};
 
 pub use auth::AuthStore;
+pub use households::HouseholdStore;
 pub use reports::ReportStore;
 
 pub mod auth;
 pub mod gpkg;
+pub mod households;
 pub mod postgres;
 mod postgres_auth;
+mod postgres_households;
 mod postgres_reports;
 pub mod reports;
 pub mod sqlite;
 mod sqlite_auth;
+mod sqlite_households;
 mod sqlite_reports;
 mod unit_rows;
 pub mod wkb;
@@ -50,7 +54,7 @@ pub struct ImportOutcome {
 }
 
 #[async_trait]
-pub trait Store: AuthStore + ReportStore + Send + Sync {
+pub trait Store: AuthStore + ReportStore + HouseholdStore + Send + Sync {
     /// Which implementation this is: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 
