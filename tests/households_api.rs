@@ -218,3 +218,44 @@ store_test!(
         assert_eq!(s, 404);
     }
 );
+
+store_test!(
+    unit_counts_include_the_units_below_and_are_shown_to_household_readers_in_scope_only,
+    |app: TestApp| async move {
+        setup(&app).await;
+        let (s, b) = import(&app, &app.admin_token, "", gbk(CSV)).await;
+        assert_eq!(s, 200, "{b}");
+        let (s, community) = app
+            .get_as(&app.admin_token, "/api/v1/units/350203001001")
+            .await;
+        assert_eq!(s, 200, "{community}");
+        let c = &community["properties"]["counts"];
+        assert_eq!(
+            (c["households"].as_i64(), c["people"].as_i64()),
+            (Some(3), Some(9)),
+            "{c}"
+        );
+        assert_eq!(
+            (c["elderly_alone"].as_i64(), c["low_income"].as_i64()),
+            (Some(1), Some(1))
+        );
+
+        let worker = app
+            .account_with_token("gw-a", Role::GridWorker, &[GRID_A])
+            .await;
+        let (_, grid) = app
+            .get_as(&worker, &format!("/api/v1/units/{GRID_A}"))
+            .await;
+        assert_eq!(grid["properties"]["counts"]["households"], 2, "{grid}");
+        assert_eq!(grid["properties"]["counts"]["people"], 5);
+        let (_, above) = app.get_as(&worker, "/api/v1/units/350203001001").await;
+        assert!(above["properties"].get("counts").is_none(), "{above}");
+        let dept = app
+            .account_with_token("dept", Role::Department, &["350203"])
+            .await;
+        let (_, d) = app.get_as(&dept, &format!("/api/v1/units/{GRID_A}")).await;
+        assert!(d["properties"].get("counts").is_none(), "{d}");
+        let (_, public) = app.get(&format!("/api/v1/units/{GRID_A}")).await;
+        assert!(public["properties"].get("counts").is_none(), "{public}");
+    }
+);

@@ -30,6 +30,22 @@ pub struct HouseholdLocation {
     pub unit_code: UnitCode,
 }
 
+/// Households, people and tagged households within a unit (the unit and everything below it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HouseholdCounts {
+    pub households: i64,
+    /// The sum of the sizes given (households without a size count none).
+    pub people: i64,
+    pub elderly_alone: i64,
+    pub party_member_household: i64,
+    pub low_income: i64,
+}
+
+/// The code range of `code` and everything below it: codes are digits, and `:` sorts after `9`.
+pub(crate) fn code_range(code: &UnitCode) -> (String, String) {
+    (code.as_str().to_owned(), format!("{code}:"))
+}
+
 #[async_trait]
 pub trait HouseholdStore: Send + Sync {
     /// Writes `rows` (each with the unit it was assigned to) in one transaction: a natural key
@@ -54,6 +70,9 @@ pub trait HouseholdStore: Send + Sync {
         audit: &AuditContext,
         now: DateTime<Utc>,
     ) -> Result<Option<Household>, StoreError>;
+
+    /// The counts of the households assigned within `unit`, read in one query.
+    async fn household_counts(&self, unit: &UnitCode) -> Result<HouseholdCounts, StoreError>;
 
     /// Every household's location and unit, ordered by id.
     async fn household_locations(&self) -> Result<Vec<HouseholdLocation>, StoreError>;

@@ -6,8 +6,8 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use super::households::{
-    delete_record, import_record, tags_json, HouseholdLocation, HouseholdRow, HouseholdStore,
-    Upserted, HOUSEHOLD_COLUMNS,
+    code_range, delete_record, import_record, tags_json, HouseholdCounts, HouseholdLocation,
+    HouseholdRow, HouseholdStore, Upserted, HOUSEHOLD_COLUMNS,
 };
 use super::postgres::PostgresStore;
 use super::postgres_auth::insert_audit;
@@ -122,6 +122,28 @@ impl HouseholdStore for PostgresStore {
         insert_audit(&mut tx, audit, &delete_record(&household), now).await?;
         tx.commit().await?;
         Ok(Some(household))
+    }
+
+    async fn household_counts(&self, unit: &UnitCode) -> Result<HouseholdCounts, StoreError> {
+        let (from, to) = code_range(unit);
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(size), 0), \
+                 COALESCE(SUM(CASE WHEN tags ? 'elderly_alone' THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN tags ? 'party_member_household' THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN tags ? 'low_income' THEN 1 ELSE 0 END), 0) \
+                 FROM households WHERE unit_code >= $1 AND unit_code < $2",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(HouseholdCounts {
+            households: row.try_get(0)?,
+            people: row.try_get(1)?,
+            elderly_alone: row.try_get(2)?,
+            party_member_household: row.try_get(3)?,
+            low_income: row.try_get(4)?,
+        })
     }
 
     async fn household_locations(&self) -> Result<Vec<HouseholdLocation>, StoreError> {
