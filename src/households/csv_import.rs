@@ -345,6 +345,24 @@ fn yes(cell: &str) -> Option<bool> {
     }
 }
 
+/// The smallest unit `snap` assigns a household to, when `covers` allows it; the reason otherwise.
+pub fn place_in(
+    snap: &crate::spatial::Snapshot,
+    h: &HouseholdInput,
+    covers: impl Fn(&crate::units::UnitCode) -> bool,
+) -> Result<crate::units::UnitCode, String> {
+    let code = snap
+        .assign(h.lon, h.lat)
+        .unit_index()
+        .map(|i| snap.unit(i).code.clone())
+        .ok_or_else(|| format!("({}, {}) lies outside every unit", h.lon, h.lat))?;
+    if covers(&code) {
+        Ok(code)
+    } else {
+        Err(format!("unit {code} lies outside your area"))
+    }
+}
+
 /// A row that cannot be imported: its line in the file (the header is line 1) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowProblem {

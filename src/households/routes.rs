@@ -15,7 +15,6 @@ use crate::auth::{Action, AuditContext, Principal};
 use crate::http::error::ApiError;
 use crate::http::params::Params;
 use crate::http::Routes;
-use crate::units::UnitCode;
 use crate::AppState;
 
 pub fn routes() -> Routes {
@@ -116,15 +115,7 @@ async fn import(
         .map_err(|e| ApiError::bad_request("invalid_mapping", e))?;
     let snap = state.snapshot.load();
     let checked = csv_import::check(&body, encoding, &overrides, crs, |h| {
-        let a = snap.assign(h.lon, h.lat);
-        let code: UnitCode = a
-            .unit_index()
-            .map(|i| snap.unit(i).code.clone())
-            .ok_or_else(|| format!("({}, {}) lies outside every unit", h.lon, h.lat))?;
-        if !principal.covers(&code) {
-            return Err(format!("unit {code} lies outside your area"));
-        }
-        Ok(code)
+        csv_import::place_in(&snap, h, |code| principal.covers(code))
     })
     .map_err(|e| ApiError::bad_request("invalid_csv", e))?;
     let rows: Vec<_> = checked
