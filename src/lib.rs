@@ -7,6 +7,7 @@ use std::sync::Arc;
 pub mod auth;
 pub mod config;
 pub mod geodata;
+pub mod households;
 pub mod http;
 pub mod maps;
 pub mod reports;

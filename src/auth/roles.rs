@@ -49,12 +49,22 @@ impl Role {
         use Action::*;
         match self {
             Role::Admin => true,
-            Role::Planner => matches!(action, ReadUnitDetails | EditUnits | AssignBatch),
-            Role::Dispatcher | Role::GridWorker | Role::Department => matches!(
+            Role::Planner => matches!(
+                action,
+                ReadUnitDetails | EditUnits | AssignBatch | ReadHouseholds | EditHouseholds
+            ),
+            Role::Dispatcher | Role::GridWorker => matches!(
+                action,
+                ReadUnitDetails | AssignBatch | ReadReports | HandleReports | ReadHouseholds
+            ),
+            Role::Department => matches!(
                 action,
                 ReadUnitDetails | AssignBatch | ReadReports | HandleReports
             ),
-            Role::Viewer => matches!(action, ReadUnitDetails | AssignBatch | ReadReports),
+            Role::Viewer => matches!(
+                action,
+                ReadUnitDetails | AssignBatch | ReadReports | ReadHouseholds
+            ),
         }
     }
 
@@ -106,6 +116,10 @@ pub enum Action {
     ReadAudit,
     /// Replace the dispatch catalogue.
     EditCatalogue,
+    /// Read households (personal data, phones masked) in the area.
+    ReadHouseholds,
+    /// Import, change and delete households in the area.
+    EditHouseholds,
 }
 
 #[cfg(test)]
@@ -155,6 +169,29 @@ mod tests {
         );
         assert!(Role::Viewer.may(Action::ReadReports));
         assert!(!Role::Planner.may(Action::ReadReports));
+    }
+
+    #[test]
+    fn households_are_edited_by_admins_and_planners_and_never_read_by_departments() {
+        let editors: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.may(Action::EditHouseholds))
+            .collect();
+        assert_eq!(editors, [Role::Admin, Role::Planner]);
+        let readers: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.may(Action::ReadHouseholds))
+            .collect();
+        assert_eq!(
+            readers,
+            [
+                Role::Admin,
+                Role::Planner,
+                Role::Dispatcher,
+                Role::GridWorker,
+                Role::Viewer
+            ]
+        );
     }
 
     #[test]

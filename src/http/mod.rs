@@ -33,11 +33,16 @@ pub fn all_routes() -> Routes {
     r.extend(crate::reports::routes::routes());
     r.extend(crate::reports::open311::routes());
     r.extend(crate::reports::notifications::routes());
+    r.extend(crate::households::routes::routes());
     r
 }
 
 /// Paths that take large bodies (batch assignment, imports).
-const BATCH_PATHS: [&str; 2] = ["/api/v1/assign/batch", "/api/v1/units/import"];
+const BATCH_PATHS: [&str; 3] = [
+    "/api/v1/assign/batch",
+    "/api/v1/units/import",
+    "/api/v1/households/import",
+];
 
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();

@@ -24,7 +24,47 @@ pub fn document() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), open311_paths()) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), household_paths()) {
+        paths.extend(more);
+    }
     doc
+}
+
+/// Households: personal data, staff in scope only; phones masked.
+fn household_paths() -> Value {
+    let signed_in = json!([{"bearer": []}, {"session": []}]);
+    let id = param(
+        "id",
+        "path",
+        true,
+        json!({"type": "integer"}),
+        "Household id.",
+    );
+    let q = |name: &str, schema: Value, description: &str| {
+        param(name, "query", false, schema, description)
+    };
+    json!({
+        "/api/v1/households/import": {"post": {
+            "summary": "Import households from a CSV body (UTF-8 or GBK, Chinese or English headers). Good rows are upserted on address + room in one transaction with one audit entry; bad rows are reported with line and reason. Admins and planners, within their area.",
+            "security": signed_in,
+            "parameters": [
+                q("dry_run", json!({"type": "boolean"}), "Check and answer without writing."),
+                q("crs", json!({"enum": ["wgs84", "gcj02", "bd09"]}), "CRS of rows without a crs column (default wgs84)."),
+                q("encoding", json!({"enum": ["auto", "utf-8", "gbk"]}), "Default auto: valid UTF-8 is UTF-8, else GB18030."),
+                q("mapping", json!({"type": "string"}), "Overrides, e.g. `楼栋地址=address,备注=-`."),
+            ],
+            "requestBody": {"required": true, "content": {"text/csv": {}}},
+            "responses": {"200": {"description": "{dry_run, encoding, mapping, rows, valid, created, updated, problems: [{line, reason}]}"},
+                "400": error_response("unreadable file, header without address/lon/lat, bad parameter"),
+                "401": error_response("not signed in"), "403": error_response("the role imports no households")}}},
+        "/api/v1/households/{id}": {
+            "get": {"summary": "One household (phone masked), for staff whose area covers it.", "security": signed_in, "parameters": [id],
+                "responses": {"200": {"description": "the household"}, "401": error_response("not signed in"),
+                    "403": error_response("the role reads no households"), "404": error_response("no such household, or outside the caller's area")}},
+            "delete": {"summary": "Delete one household (audit-logged). Admins and planners, within their area.", "security": signed_in, "parameters": [id],
+                "responses": {"200": {"description": "{deleted}"}, "401": error_response("not signed in"),
+                    "403": error_response("the role edits no households"), "404": error_response("no such household, or outside the caller's area")}}},
+    })
 }
 
 /// Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): each path in `.json` and `.xml`;

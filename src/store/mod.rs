@@ -10,19 +10,23 @@ use crate::auth::AuditContext;
 use crate::units::{Unit, UnitCode};
 
 pub use auth::AuthStore;
+pub use households::HouseholdStore;
 pub use notifications::NotificationStore;
 pub use reports::{NewReport, ReportStore};
 
 pub mod auth;
 pub mod gpkg;
+pub mod households;
 pub mod notifications;
 pub mod postgres;
 mod postgres_auth;
+mod postgres_households;
 mod postgres_notifications;
 mod postgres_reports;
 pub mod reports;
 pub mod sqlite;
 mod sqlite_auth;
+mod sqlite_households;
 mod sqlite_notifications;
 mod sqlite_reports;
 mod unit_rows;
@@ -57,7 +61,9 @@ pub struct ImportOutcome {
 }
 
 #[async_trait]
-pub trait Store: AuthStore + ReportStore + NotificationStore + Send + Sync {
+pub trait Store:
+    AuthStore + ReportStore + NotificationStore + HouseholdStore + Send + Sync
+{
     /// Which implementation this is: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 

@@ -74,17 +74,25 @@ async fn get_unit(
     let unit = snap
         .get(&code)
         .ok_or_else(|| ApiError::not_found(format!("no current unit with code {code}")))?;
+    let mut feature = if detailed(principal.as_ref(), unit) {
+        unit_feature(unit, crs)
+    } else {
+        outline_feature(unit, crs)
+    };
+    // Household counts are personal-data aggregates: staff who read households in the area only.
+    // They change without the unit's version, so such answers carry no ETag.
+    if principal.is_some_and(|p| p.may(Action::ReadHouseholds) && p.covers(&unit.code)) {
+        let counts = state.store.household_counts(&unit.code).await?;
+        feature.set_property("counts", serde_json::json!(counts));
+        return Ok(([(header::CONTENT_TYPE, GEOJSON)], Json(feature)).into_response());
+    }
     let etag = format!("\"{}-v{}\"", unit.code, unit.version);
     Ok((
         [
             (header::CONTENT_TYPE, GEOJSON.to_owned()),
             (header::ETAG, etag),
         ],
-        Json(if detailed(principal.as_ref(), unit) {
-            unit_feature(unit, crs)
-        } else {
-            outline_feature(unit, crs)
-        }),
+        Json(feature),
     )
         .into_response())
 }
