@@ -1,6 +1,7 @@
 //! The fifteen-minute circle (一刻钟幸福圈): the facility category catalogue, opening hours, the
 //! walking-time estimate, the in-memory facility index and the finder over it.
 pub mod catalogue;
+pub mod finder;
 pub mod hours;
 pub mod index;
 pub mod model;
