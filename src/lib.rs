@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 pub mod auth;
 pub mod config;
+pub mod facilities;
 pub mod geodata;
 pub mod households;
 pub mod http;

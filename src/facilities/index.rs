@@ -1,0 +1,341 @@
+//! The in-memory facility index: one R-tree per category over points on the unit sphere, so that
+//! the R-tree's Euclidean (chord) ordering is exactly the great-circle ordering and k-nearest by
+//! real metres needs no correction. Published atomically: readers load an `Arc` and never wait;
+//! a write clones only the tree of the category it touches.
+//!
+//! Coverage analysis reuses it: `within(category, point, metres)` answers "which facilities of
+//! category c lie within d metres" for one point and is `&self`, so many points can be asked in
+//! parallel against one loaded index.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use rstar::{PointDistance, RTree, RTreeObject, AABB};
+
+use super::model::Facility;
+use super::walking::EARTH_RADIUS_M;
+use crate::spatial::crs::Wgs84;
+
+/// A facility found near a point.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub facility: Arc<Facility>,
+    /// Great-circle distance, metres.
+    pub distance_m: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    xyz: [f64; 3],
+    facility: Arc<Facility>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.facility.id == other.facility.id && self.xyz == other.xyz
+    }
+}
+
+impl RTreeObject for Entry {
+    type Envelope = AABB<[f64; 3]>;
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_point(self.xyz)
+    }
+}
+
+impl PointDistance for Entry {
+    fn distance_2(&self, p: &[f64; 3]) -> f64 {
+        let d = [self.xyz[0] - p[0], self.xyz[1] - p[1], self.xyz[2] - p[2]];
+        d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+    }
+}
+
+/// A point on the unit sphere.
+fn unit_vector(p: Wgs84) -> [f64; 3] {
+    let (lat, lon) = (p.lat.to_radians(), p.lon.to_radians());
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+/// Great-circle metres from the squared chord between two unit vectors.
+fn chord2_to_m(chord2: f64) -> f64 {
+    2.0 * EARTH_RADIUS_M * (chord2.sqrt() / 2.0).min(1.0).asin()
+}
+
+/// An immutable set of facilities indexed by category.
+#[derive(Debug, Clone, Default)]
+pub struct FacilityIndex {
+    trees: HashMap<String, Arc<RTree<Entry>>>,
+    by_id: Arc<HashMap<i64, Arc<Facility>>>,
+}
+
+impl FacilityIndex {
+    /// Bulk-loads an index (at start, from the store).
+    pub fn build(facilities: impl IntoIterator<Item = Facility>) -> FacilityIndex {
+        let mut groups: HashMap<String, Vec<Entry>> = HashMap::new();
+        let mut by_id = HashMap::new();
+        for f in facilities {
+            let f = Arc::new(f);
+            by_id.insert(f.id, f.clone());
+            groups.entry(f.category.clone()).or_default().push(Entry {
+                xyz: unit_vector(f.location),
+                facility: f,
+            });
+        }
+        FacilityIndex {
+            trees: groups
+                .into_iter()
+                .map(|(c, entries)| (c, Arc::new(RTree::bulk_load(entries))))
+                .collect(),
+            by_id: Arc::new(by_id),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn get(&self, id: i64) -> Option<&Arc<Facility>> {
+        self.by_id.get(&id)
+    }
+
+    /// Every facility, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Facility>> {
+        self.by_id.values()
+    }
+
+    /// Facilities of a category in increasing distance from `from`, lazily: the caller takes as
+    /// many as it needs (k-nearest is `.take(k)`), never a scan.
+    pub fn nearest(&self, category: &str, from: Wgs84) -> impl Iterator<Item = Hit> + '_ {
+        let q = unit_vector(from);
+        self.trees
+            .get(category)
+            .into_iter()
+            .flat_map(move |tree| tree.nearest_neighbor_iter_with_distance_2(&q))
+            .map(|(e, d2)| Hit {
+                facility: e.facility.clone(),
+                distance_m: chord2_to_m(d2),
+            })
+    }
+
+    /// The facilities of a category within `metres` of `from`, nearest first.
+    pub fn within(
+        &self,
+        category: &str,
+        from: Wgs84,
+        metres: f64,
+    ) -> impl Iterator<Item = Hit> + '_ {
+        self.nearest(category, from)
+            .take_while(move |h| h.distance_m <= metres)
+    }
+
+    /// The index with `facility` added, or replacing the one with its id.
+    pub fn with(&self, facility: Facility) -> FacilityIndex {
+        let mut next = self.without(facility.id);
+        let f = Arc::new(facility);
+        let mut tree = next
+            .trees
+            .get(&f.category)
+            .map(|t| RTree::clone(t))
+            .unwrap_or_default();
+        tree.insert(Entry {
+            xyz: unit_vector(f.location),
+            facility: f.clone(),
+        });
+        next.trees.insert(f.category.clone(), Arc::new(tree));
+        Arc::make_mut(&mut next.by_id).insert(f.id, f);
+        next
+    }
+
+    /// The index without the facility of this id (the same index when there is none).
+    pub fn without(&self, id: i64) -> FacilityIndex {
+        let Some(old) = self.by_id.get(&id) else {
+            return self.clone();
+        };
+        let mut next = self.clone();
+        if let Some(t) = next.trees.get(&old.category) {
+            let mut tree = RTree::clone(t);
+            tree.remove(&Entry {
+                xyz: unit_vector(old.location),
+                facility: old.clone(),
+            });
+            if tree.size() == 0 {
+                next.trees.remove(&old.category);
+            } else {
+                next.trees.insert(old.category.clone(), Arc::new(tree));
+            }
+        }
+        Arc::make_mut(&mut next.by_id).remove(&id);
+        next
+    }
+}
+
+/// The current index, swapped atomically on every write.
+#[derive(Debug, Default)]
+pub struct FacilityIndexCell {
+    current: ArcSwap<FacilityIndex>,
+    /// Serialises writers so that none loses another's change.
+    writer: std::sync::Mutex<()>,
+}
+
+impl FacilityIndexCell {
+    pub fn new(index: FacilityIndex) -> FacilityIndexCell {
+        FacilityIndexCell {
+            current: ArcSwap::from_pointee(index),
+            writer: std::sync::Mutex::new(()),
+        }
+    }
+
+    pub fn load(&self) -> Arc<FacilityIndex> {
+        self.current.load_full()
+    }
+
+    pub fn replace(&self, index: FacilityIndex) {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.current.store(Arc::new(index));
+    }
+
+    /// Inserts or replaces one facility.
+    pub fn upsert(&self, facility: Facility) {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let next = self.current.load().with(facility);
+        self.current.store(Arc::new(next));
+    }
+
+    pub fn remove(&self, id: i64) {
+        let _w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let next = self.current.load().without(id);
+        self.current.store(Arc::new(next));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facilities::walking::haversine_m;
+    use rand::{Rng, SeedableRng};
+
+    fn facility(id: i64, category: &str, lon: f64, lat: f64) -> Facility {
+        Facility {
+            id,
+            external_id: None,
+            category: category.to_owned(),
+            kind: None,
+            name: format!("f{id}"),
+            location: Wgs84 { lon, lat },
+            address: None,
+            opening_hours: None,
+            capacity: None,
+            contact: None,
+            units: Vec::new(),
+            version: 1,
+        }
+    }
+
+    fn random_set(rng: &mut impl Rng, n: i64) -> Vec<Facility> {
+        (0..n)
+            .map(|i| {
+                let cat = if i % 3 == 0 { "medical" } else { "education" };
+                facility(
+                    i,
+                    cat,
+                    rng.gen_range(118.0..118.2),
+                    rng.gen_range(24.4..24.55),
+                )
+            })
+            .collect()
+    }
+
+    fn brute_force(set: &[Facility], category: &str, p: Wgs84, k: usize) -> Vec<(i64, f64)> {
+        let mut all: Vec<(i64, f64)> = set
+            .iter()
+            .filter(|f| f.category == category)
+            .map(|f| (f.id, haversine_m(p, f.location)))
+            .collect();
+        all.sort_by(|a, b| a.1.total_cmp(&b.1));
+        all.truncate(k);
+        all
+    }
+
+    #[test]
+    fn k_nearest_matches_a_brute_force_haversine_scan() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let set = random_set(&mut rng, 3000);
+        let index = FacilityIndex::build(set.clone());
+        for _ in 0..500 {
+            let p = Wgs84 {
+                lon: rng.gen_range(117.95..118.25),
+                lat: rng.gen_range(24.35..24.6),
+            };
+            for cat in ["medical", "education"] {
+                let got: Vec<Hit> = index.nearest(cat, p).take(5).collect();
+                let want = brute_force(&set, cat, p, 5);
+                assert_eq!(got.len(), 5);
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(
+                        (g.distance_m - w.1).abs() < 1e-3,
+                        "{} vs {}",
+                        g.distance_m,
+                        w.1
+                    );
+                    // Equal distances may come in either order; otherwise the same facility.
+                    if (g.distance_m - w.1).abs() > 1e-9 || g.facility.id == w.0 {
+                        continue;
+                    }
+                    assert_eq!(g.facility.id, w.0);
+                }
+                let ids: Vec<i64> = got.iter().map(|h| h.facility.id).collect();
+                let want_ids: Vec<i64> = want.iter().map(|w| w.0).collect();
+                assert_eq!(ids, want_ids, "at {p:?} in {cat}");
+            }
+        }
+    }
+
+    #[test]
+    fn within_stops_at_the_radius() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let set = random_set(&mut rng, 2000);
+        let index = FacilityIndex::build(set.clone());
+        let p = Wgs84 {
+            lon: 118.1,
+            lat: 24.47,
+        };
+        let got: Vec<i64> = index
+            .within("education", p, 800.0)
+            .map(|h| h.facility.id)
+            .collect();
+        let want: Vec<i64> = brute_force(&set, "education", p, usize::MAX)
+            .into_iter()
+            .take_while(|w| w.1 <= 800.0)
+            .map(|w| w.0)
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_write_moves_a_facility_and_leaves_earlier_loads_untouched() {
+        let cell = FacilityIndexCell::new(FacilityIndex::build(vec![
+            facility(1, "medical", 118.10, 24.47),
+            facility(2, "medical", 118.12, 24.47),
+        ]));
+        let before = cell.load();
+        let p = Wgs84 {
+            lon: 118.121,
+            lat: 24.47,
+        };
+        cell.upsert(facility(2, "education", 118.121, 24.47));
+        let after = cell.load();
+        assert_eq!(before.nearest("medical", p).next().unwrap().facility.id, 2);
+        assert_eq!(after.nearest("medical", p).next().unwrap().facility.id, 1);
+        assert_eq!(after.nearest("education", p).next().unwrap().facility.id, 2);
+        assert_eq!(after.len(), 2);
+        cell.remove(2);
+        assert_eq!(cell.load().nearest("education", p).count(), 0);
+        assert_eq!(cell.load().len(), 1);
+    }
+}
