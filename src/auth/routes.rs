@@ -538,14 +538,7 @@ async fn read_audit(
         },
         None => (None, None),
     };
-    let limit = p.parsed::<u32>("limit")?.unwrap_or(AUDIT_PAGE);
-    if limit == 0 || limit > AUDIT_PAGE_MAX {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("`limit` must be 1 to {AUDIT_PAGE_MAX}"),
-        )
-        .with_details(json!({ "parameter": "limit" })));
-    }
+    let limit = p.limit(AUDIT_PAGE, AUDIT_PAGE_MAX)?;
     let filter = AuditFilter {
         actor: p.get("actor").map(str::to_owned),
         object_type,

@@ -47,6 +47,19 @@ impl Params {
             .transpose()
     }
 
+    /// `limit=`: how many entries one page holds, `default` when absent, 1..=`max` when given.
+    pub fn limit(&self, default: u32, max: u32) -> Result<u32, ApiError> {
+        let limit = self.parsed::<u32>("limit")?.unwrap_or(default);
+        if limit == 0 || limit > max {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("`limit` must be 1 to {max}"),
+            )
+            .with_details(serde_json::json!({ "parameter": "limit" })));
+        }
+        Ok(limit)
+    }
+
     pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
         Ok(self.parsed::<bool>(name)?.unwrap_or(false))
     }

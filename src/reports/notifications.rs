@@ -42,13 +42,7 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     principal.require(Action::ReadReports)?;
     let p = Params::parse(q.as_deref())?;
-    let limit = p.parsed::<u32>("limit")?.unwrap_or(DEFAULT_LIMIT);
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("`limit` must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
+    let limit = p.limit(DEFAULT_LIMIT, MAX_LIMIT)?;
     let read_up_to = state.store.read_up_to(principal.account_id).await?;
     let after = match p.parsed::<i64>("after")? {
         Some(a) if a < 0 => {

@@ -435,17 +435,10 @@ fn filter_of(p: &Params, principal: &Principal) -> Result<ReportFilter, ApiError
         from: time_param(p, "from")?,
         to: time_param(p, "to")?,
         bbox: p.get("bbox").map(bbox).transpose()?,
-        limit: p.parsed::<u32>("limit")?.unwrap_or(DEFAULT_LIMIT),
+        limit: p.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
         offset: p.parsed::<u32>("offset")?.unwrap_or(0),
         ..ReportFilter::default()
     };
-    if filter.limit == 0 || filter.limit > MAX_LIMIT {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("`limit` must be 1..{MAX_LIMIT}"),
-        )
-        .with_details(json!({ "parameter": "limit" })));
-    }
     if let Some(states) = p.get("state") {
         let states = states
             .split(',')
