@@ -117,12 +117,7 @@ fn check_entry(
     minutes: f64,
     problems: &mut Vec<String>,
 ) {
-    let code_ok = !code.is_empty()
-        && code.len() <= 64
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !code_ok {
+    if !crate::reports::catalogue::is_catalogue_code(code) {
         problems.push(format!("{at}: code must be 1-64 of a-z, 0-9 and _"));
     }
     if name_zh.trim().is_empty() || name_en.trim().is_empty() {

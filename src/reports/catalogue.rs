@@ -70,12 +70,7 @@ impl Catalogue {
         let mut seen = HashSet::new();
         for (i, c) in self.categories.iter().enumerate() {
             let at = format!("category {i} (`{}`)", c.code);
-            let code_ok = !c.code.is_empty()
-                && c.code.len() <= 64
-                && c.code
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            if !code_ok {
+            if !is_catalogue_code(&c.code) {
                 problems.push(format!("{at}: code must be 1-64 of a-z, 0-9 and _"));
             }
             if !seen.insert(c.code.as_str()) {
@@ -106,6 +101,15 @@ impl Catalogue {
         serde_json::from_str(DEFAULT_CATALOGUE)
             .expect("geodata/dispatch-catalogue.json is a valid catalogue")
     }
+}
+
+/// A category code of a catalogue (reports or facilities): 1-64 of a-z, 0-9 and `_`.
+pub fn is_catalogue_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Loads the shipped catalogue into a store that has none yet (first start).
