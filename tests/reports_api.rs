@@ -43,11 +43,24 @@ async fn post_report(
     key: Option<&str>,
     body: &str,
 ) -> (u16, reqwest::header::HeaderMap, Value) {
+    post_report_as(app, None, key, body).await
+}
+
+/// `post_report` signed in with `token` (anonymous intake is rate-limited per client).
+async fn post_report_as(
+    app: &TestApp,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let mut req = app
         .client
         .post(app.url("/api/v1/reports"))
         .header("content-type", "application/json")
         .body(body.to_owned());
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
     if let Some(k) = key {
         req = req.header("idempotency-key", k);
     }
@@ -220,21 +233,10 @@ store_test!(
         setup(&app).await;
         let body = report("noise", IN_GRID_A).to_string();
         // Sent at once, these land in the same group-commit batches as each other.
-        let send = || async {
-            let res = app
-                .client
-                .post(app.url("/api/v1/reports"))
-                .bearer_auth(&app.admin_token)
-                .header("content-type", "application/json")
-                .header("idempotency-key", "k-burst-1")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap();
-            let (status, headers) = (res.status().as_u16(), res.headers().clone());
-            (status, headers, res.json::<Value>().await.unwrap())
-        };
-        let answers = futures::future::join_all((0..24).map(|_| send())).await;
+        let answers = futures::future::join_all(
+            (0..24).map(|_| post_report_as(&app, Some(&app.admin_token), Some("k-burst-1"), &body)),
+        )
+        .await;
         let first = &answers[0].2;
         for (status, _, answer) in &answers {
             assert_eq!(*status, 201, "{answer}");
