@@ -347,9 +347,10 @@ impl ReportStore for SqliteStore {
         since: DateTime<Utc>,
     ) -> Result<Vec<Report>, StoreError> {
         sqlx::query(&format!(
-            "SELECT {REPORT_COLUMNS} FROM reports WHERE category = ?1 \
+            "SELECT {REPORT_COLUMNS} FROM {IN_BOX} AND category = ?1 \
              AND lon BETWEEN ?2 AND ?4 AND lat BETWEEN ?3 AND ?5 AND created_at >= ?6 \
-             AND state NOT IN ('closed', 'merged') ORDER BY created_at, id"
+             AND state NOT IN ('closed', 'merged') ORDER BY created_at, id",
+            IN_BOX = reports_in_box(2, 3, 4, 5)
         ))
         .bind(category)
         .bind(bbox.min_x)
@@ -685,14 +686,14 @@ impl ReportStore for SqliteStore {
             .as_deref()
             .map(|s| json_list(&s.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
         let categories = q.categories.as_deref().map(json_list);
-        // The bounds of lon come first so that the (lon, lat) index narrows the scan.
         sqlx::query(&format!(
-            "SELECT {POINT_COLUMNS} FROM reports \
-             WHERE lon BETWEEN ?1 AND ?3 AND lat BETWEEN ?2 AND ?4 \
+            "SELECT {POINT_COLUMNS} FROM {IN_BOX} \
+             AND lon BETWEEN ?1 AND ?3 AND lat BETWEEN ?2 AND ?4 \
              AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(?5) j WHERE reports.unit_code LIKE j.value)) \
              AND (?6 IS NULL OR state IN (SELECT value FROM json_each(?6))) \
              AND (?7 IS NULL OR category IN (SELECT value FROM json_each(?7))) \
-             ORDER BY created_at DESC, id DESC LIMIT ?8"
+             ORDER BY created_at DESC, id DESC LIMIT ?8",
+            IN_BOX = reports_in_box(1, 2, 3, 4)
         ))
         .bind(q.bbox.min_x)
         .bind(q.bbox.min_y)
@@ -726,4 +727,16 @@ impl ReportStore for SqliteStore {
         })
         .collect()
     }
+}
+
+/// `reports` joined to their R*Tree entries in the box bound to parameters `?min_x, ?min_y,
+/// ?max_x, ?max_y`, up to an open `WHERE` the caller continues with `AND`. `CROSS JOIN` makes
+/// SQLite read the R*Tree first (else it prefers the category index, which scans every report of
+/// the category). The tree stores 32-bit floats rounded outward, so the caller still compares
+/// `lon` and `lat` exactly.
+fn reports_in_box(min_x: u8, min_y: u8, max_x: u8, max_y: u8) -> String {
+    format!(
+        "reports_rtree CROSS JOIN reports ON reports.id = reports_rtree.report_id \
+         WHERE min_x <= ?{max_x} AND max_x >= ?{min_x} AND min_y <= ?{max_y} AND max_y >= ?{min_y}"
+    )
 }
