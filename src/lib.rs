@@ -14,6 +14,7 @@ pub mod maps;
 pub mod reports;
 pub mod spatial;
 pub mod store;
+pub mod tabular;
 pub mod units;
 
 use config::Config;

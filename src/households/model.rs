@@ -93,22 +93,7 @@ pub struct Household {
 /// every kind of whitespace dropped and ASCII lower-cased, so that `思明路１２号 ３０１` and
 /// `思明路12号301` are one household. A `#` separates address and room.
 pub fn natural_key(address: &str, room: &str) -> String {
-    fn fold(s: &str, out: &mut String) {
-        for c in s.chars() {
-            let c = match c as u32 {
-                0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-                _ => c,
-            };
-            if !c.is_whitespace() {
-                out.push(c.to_ascii_lowercase());
-            }
-        }
-    }
-    let mut key = String::with_capacity(address.len() + room.len() + 1);
-    fold(address, &mut key);
-    key.push('#');
-    fold(room, &mut key);
-    key
+    crate::tabular::natural_key(&[address, room])
 }
 
 /// A phone number for eyes that need not see it whole: the first three and last four digits
