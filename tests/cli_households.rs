@@ -21,8 +21,8 @@ fn cli_import_reports_bad_lines_exits_2_and_reruns_without_duplicates() {
     let (code, err) = wangge(&["import", "geodata/siming.geojson", "--database", db]);
     assert_eq!(code, 0, "{err}");
     let csv = "住址,门牌,姓名,联系电话,户人口,经度,纬度,标签\n\
-        思明南路1号,101,测试甲,13800000001,2,118.0894,24.4798,低保户\n\
-        思明南路1号,102,测试乙,13800000002,x,118.0894,24.4798,\n";
+        思明南路1号,101,测试甲,13800000001,2,118.0944,24.4772,低保户\n\
+        思明南路1号,102,测试乙,13800000002,x,118.0944,24.4772,\n";
     let (gbk, _, _) = encoding_rs::GBK.encode(csv);
     let file = dir.path().join("h.csv");
     std::fs::write(&file, &gbk).unwrap();

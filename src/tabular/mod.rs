@@ -85,15 +85,18 @@ pub fn read<F: Field, T>(
     })
 }
 
-/// The smallest unit `snap` assigns `point` to, when `covers` allows it; the reason otherwise.
+/// The smallest unit `snap` assigns `point` to (inside it or snapped to it), when `covers` allows
+/// it; the reason otherwise.
 pub fn place(
     snap: &Snapshot,
     point: Wgs84,
     covers: impl Fn(&UnitCode) -> bool,
 ) -> Result<UnitCode, String> {
-    let code = snap
-        .assign(point.lon, point.lat)
-        .unit_index()
+    let assignment = snap.assign(point.lon, point.lat);
+    // A fallback holds what lies outside every unit; an import refuses such a row instead.
+    let code = Some(assignment)
+        .filter(|a| a.assigned())
+        .and_then(|a| a.unit_index())
         .map(|i| snap.unit(i).code.clone())
         .ok_or_else(|| format!("({}, {}) lies outside every unit", point.lon, point.lat))?;
     if covers(&code) {
