@@ -23,17 +23,8 @@ fn gbk(text: &str) -> Vec<u8> {
 }
 
 async fn import(app: &TestApp, token: &str, query: &str, body: Vec<u8>) -> (u16, Value) {
-    let res = app
-        .client
-        .post(app.url(&format!("/api/v1/households/import{query}")))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
+    let path = format!("/api/v1/households/import{query}");
+    app.post_bytes(token, &path, "text/csv", body).await
 }
 
 async fn setup(app: &TestApp) {

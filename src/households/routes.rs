@@ -8,12 +8,12 @@ use axum::Json;
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::csv_import::{self, Encoding};
+use super::csv_import;
 use super::model::{mask_phone, Household};
 use crate::auth::client::ClientInfo;
 use crate::auth::{Action, AuditContext, Principal};
 use crate::http::error::ApiError;
-use crate::http::params::Params;
+use crate::http::params::{ImportQuery, Params};
 use crate::http::Routes;
 use crate::AppState;
 
@@ -105,16 +105,11 @@ async fn import(
 ) -> Result<Json<Value>, ApiError> {
     principal.require(Action::EditHouseholds)?;
     let params = Params::parse(raw.as_deref())?;
-    let dry_run = params.flag("dry_run")?;
-    let crs = params.crs()?;
-    let encoding = match params.get("encoding") {
-        None | Some("auto") => None,
-        Some(_) => params.parsed::<Encoding>("encoding")?,
-    };
-    let overrides = csv_import::parse_overrides(params.get("mapping").unwrap_or(""))
+    let query = ImportQuery::parse(&params)?;
+    let overrides = csv_import::parse_overrides(query.mapping)
         .map_err(|e| ApiError::bad_request("invalid_mapping", e))?;
     let snap = state.snapshot.load();
-    let checked = csv_import::check(&body, encoding, &overrides, crs, |h| {
+    let checked = csv_import::check(&body, query.encoding, &overrides, query.crs, |h| {
         csv_import::place_in(&snap, h, |code| principal.covers(code))
     })
     .map_err(|e| ApiError::bad_request("invalid_csv", e))?;
@@ -123,7 +118,7 @@ async fn import(
         .into_iter()
         .map(|(h, code, _)| (h, code))
         .collect();
-    let done = if dry_run || rows.is_empty() {
+    let done = if query.dry_run || rows.is_empty() {
         None
     } else {
         let audit = AuditContext::of(&principal, &client);
@@ -135,7 +130,7 @@ async fn import(
         )
     };
     Ok(Json(json!({
-        "dry_run": dry_run,
+        "dry_run": query.dry_run,
         "encoding": checked.encoding,
         "mapping": checked.mapping,
         "rows": rows.len() + checked.problems.len(),

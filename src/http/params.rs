@@ -67,6 +67,41 @@ impl Params {
     pub fn crs(&self) -> Result<Crs, ApiError> {
         Ok(self.parsed::<Crs>("crs")?.unwrap_or_default())
     }
+
+    /// What a body says it is, lower-cased: `format=` when given, else the Content-Type.
+    pub fn body_format(&self, headers: &axum::http::HeaderMap) -> String {
+        match self.get("format") {
+            Some(f) => f.to_ascii_lowercase(),
+            None => headers
+                .get(axum::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_ascii_lowercase(),
+        }
+    }
+}
+
+/// The query of a table import: `dry_run=`, `crs=` (of rows without one), `encoding=` (`auto`
+/// by default) and `mapping=` (header overrides, still to be parsed by the domain).
+pub struct ImportQuery<'a> {
+    pub dry_run: bool,
+    pub crs: Crs,
+    pub encoding: Option<crate::tabular::Encoding>,
+    pub mapping: &'a str,
+}
+
+impl<'a> ImportQuery<'a> {
+    pub fn parse(p: &'a Params) -> Result<ImportQuery<'a>, ApiError> {
+        Ok(ImportQuery {
+            dry_run: p.flag("dry_run")?,
+            crs: p.crs()?,
+            encoding: match p.get("encoding") {
+                None | Some("auto") => None,
+                Some(_) => p.parsed("encoding")?,
+            },
+            mapping: p.get("mapping").unwrap_or(""),
+        })
+    }
 }
 
 /// A longitude/latitude pair checked for being finite numbers in range.

@@ -83,13 +83,7 @@ enum BatchFormat {
 }
 
 fn batch_format(p: &Params, headers: &HeaderMap) -> Result<BatchFormat, ApiError> {
-    let named = p.get("format").map(str::to_ascii_lowercase);
-    let ctype = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let key = named.unwrap_or(ctype);
+    let key = p.body_format(headers);
     if key.contains("csv") {
         Ok(BatchFormat::Csv)
     } else if key.contains("ndjson") || key.contains("jsonl") || key.contains("json-seq") {

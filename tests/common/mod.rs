@@ -215,6 +215,27 @@ impl TestApp {
         (s, b)
     }
 
+    /// Posts a raw body of `content_type` with a bearer token; the status and the JSON answer.
+    pub async fn post_bytes(
+        &self,
+        token: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let res = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
     pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
         let (s, _, b) = self
             .send(reqwest::Method::POST, path, Auth::Bearer(token), Some(body))
