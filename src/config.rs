@@ -140,6 +140,24 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub escalation_interval_s: u64,
 
+    /// Walking speed of the fifteen-minute circle's estimate, m/s (see `facilities::walking`).
+    #[arg(long, env = "WANGGE_WALK_SPEED_M_S",
+          default_value_t = crate::facilities::StraightLine::DEFAULT_SPEED_M_S,
+          value_parser = walking_speed)]
+    pub walk_speed_m_s: f64,
+
+    /// Detour (circuity) factor of the walking estimate: network distance ÷ straight line.
+    #[arg(long, env = "WANGGE_WALK_DETOUR_FACTOR",
+          default_value_t = crate::facilities::StraightLine::DEFAULT_DETOUR_FACTOR,
+          value_parser = detour_factor)]
+    pub walk_detour_factor: f64,
+
+    /// A facility category catalogue (JSON, as `geodata/facility-categories.json`) replacing
+    /// the shipped one.
+    #[arg(long, env = "WANGGE_FACILITY_CATALOGUE",
+          value_parser = crate::facilities::catalogue::read_catalogue_file)]
+    pub facility_catalogue: Option<crate::facilities::FacilityCatalogue>,
+
     /// Content-Security-Policy of the web front end's pages (API answers get `default-src 'none'`).
     #[arg(long, env = "WANGGE_CSP", default_value = crate::auth::headers::DEFAULT_PAGE_CSP)]
     pub content_security_policy: String,
@@ -162,6 +180,21 @@ impl Config {
         }
     }
 
+    /// The walking estimate the configuration names (its values were checked when parsed).
+    pub fn walking(&self) -> crate::facilities::StraightLine {
+        crate::facilities::StraightLine {
+            speed_m_s: self.walk_speed_m_s,
+            detour_factor: self.walk_detour_factor,
+        }
+    }
+
+    /// The configured facility catalogue, or the shipped one.
+    pub fn catalogue(&self) -> crate::facilities::FacilityCatalogue {
+        self.facility_catalogue
+            .clone()
+            .unwrap_or_else(crate::facilities::FacilityCatalogue::default_catalogue)
+    }
+
     /// Defaults for tests and tools: the embedded store at `database_url`.
     pub fn for_database(database_url: &str) -> Config {
         use clap::Parser;
@@ -174,4 +207,14 @@ impl Config {
         c.database_url = database_url.to_owned();
         c
     }
+}
+
+fn walking_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{s}: {e}"))?;
+    crate::facilities::StraightLine::new(v, 1.0).map(|w| w.speed_m_s)
+}
+
+fn detour_factor(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{s}: {e}"))?;
+    crate::facilities::StraightLine::new(1.0, v).map(|w| w.detour_factor)
 }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub limiter: Arc<auth::rate_limit::RateLimiter>,
     /// Report intake's group commit.
     pub intake: reports::intake_writer::IntakeWriter,
+    /// The facility catalogue, walking estimate and in-memory index of the circle.
+    pub facilities: Arc<facilities::FacilityService>,
     loaded: Arc<AtomicBool>,
 }
 
@@ -43,7 +45,11 @@ impl AppState {
     pub async fn open(config: Config) -> Result<AppState, StoreError> {
         let store = store::open(&config.database_url).await?;
         reports::catalogue::seed(store.as_ref()).await?;
+        let facilities =
+            facilities::FacilityService::load(store.as_ref(), config.catalogue(), config.walking())
+                .await?;
         let state = AppState {
+            facilities: Arc::new(facilities),
             snapshot: Arc::new(SnapshotCell::new(Snapshot::build(
                 Vec::new(),
                 0,

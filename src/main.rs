@@ -52,6 +52,24 @@ enum HouseholdsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum FacilitiesCommand {
+    /// Import facilities from CSV (UTF-8 or GBK) or GeoJSON (by the file's extension); bad rows
+    /// are reported where they are, the rest are upserted on external id, then category + name +
+    /// address, in one transaction. Exit code 2 when rows failed.
+    Import {
+        file: PathBuf,
+        /// CRS of rows without a 坐标系/crs cell: wgs84, gcj02 or bd09.
+        #[arg(long, default_value = "wgs84")]
+        crs: wangge::spatial::Crs,
+        /// Check and report without writing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        config: Config,
+    },
+}
+
 /// Rows per transaction of a command-line household import.
 const HOUSEHOLD_BATCH: usize = 5_000;
 
@@ -69,9 +87,17 @@ enum Command {
         /// The demo units file.
         #[arg(long, default_value = "geodata/siming.geojson")]
         units: PathBuf,
+        /// The demo facilities file, imported when the store has no facility yet.
+        #[arg(long, default_value = "geodata/siming-facilities.geojson")]
+        facilities: PathBuf,
         /// Password of the demo admin created on first start; random (and printed) when unset.
         #[arg(long, env = "WANGGE_DEMO_PASSWORD", hide_env_values = true)]
         demo_password: Option<String>,
+    },
+    /// Facilities of the fifteen-minute circle: CSV or GeoJSON import.
+    Facilities {
+        #[command(subcommand)]
+        action: FacilitiesCommand,
     },
     /// Households (personal data): CSV import.
     Households {
@@ -285,6 +311,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo {
             config,
             units,
+            facilities,
             demo_password,
         } => {
             init_logging(config.log_json);
@@ -311,12 +338,43 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 state.reload_snapshot().await?;
                 tracing::info!(units = report.features, "demo data imported");
             }
+            if state.facilities.index.load().is_empty() && facilities.exists() {
+                let failed = import_facilities(
+                    &state,
+                    &facilities,
+                    wangge::spatial::Crs::Wgs84,
+                    false,
+                    &AuditContext::system("demo"),
+                )
+                .await?;
+                if failed > 0 {
+                    anyhow::bail!("{failed} demo facilities did not import");
+                }
+            }
             let addr = state.config.listen;
             let sign_in = ensure_demo_admin(&state, demo_password).await?;
             eprintln!("wangge demo: http://{addr}/  (try http://{addr}/api/v1/assign?lon=118.0894&lat=24.4798)");
             // Standard output, not the log: the one place the generated password is shown.
             println!("{sign_in}");
             serve(state).await?;
+        }
+        Command::Facilities {
+            action:
+                FacilitiesCommand::Import {
+                    file,
+                    crs,
+                    dry_run,
+                    config,
+                },
+        } => {
+            let state = open(config).await?;
+            let failed =
+                import_facilities(&state, &file, crs, dry_run, &AuditContext::cli()).await?;
+            return Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            });
         }
         Command::Households {
             action:
@@ -423,6 +481,72 @@ async fn serve(state: AppState) -> anyhow::Result<()> {
     tracing::info!(addr = %state.config.listen, store = state.store.kind(), units = state.snapshot.load().len(), "listening");
     wangge::serve(state, listener).await?;
     Ok(())
+}
+
+/// Imports a facility file (GeoJSON by its `.geojson`/`.json` extension, else CSV) with the
+/// whole store as the area; says what it did on standard error. Answers how many rows failed.
+async fn import_facilities(
+    state: &AppState,
+    file: &std::path::Path,
+    crs: wangge::spatial::Crs,
+    dry_run: bool,
+    audit: &AuditContext,
+) -> anyhow::Result<usize> {
+    use wangge::facilities::import::{self, At, Format};
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+    let geojson = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("geojson") || e.eq_ignore_ascii_case("json"));
+    let no_overrides = std::collections::BTreeMap::new();
+    let format = if geojson {
+        Format::GeoJson
+    } else {
+        Format::Csv {
+            encoding: None,
+            overrides: &no_overrides,
+        }
+    };
+    let snap = state.snapshot.load();
+    let checked = import::check(
+        &bytes,
+        format,
+        crs,
+        &state.facilities.catalogue,
+        &snap,
+        |_| true,
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    for p in &checked.problems {
+        match p.at {
+            At::Line(l) => eprintln!("{}:{l}: {}", file.display(), p.reason),
+            At::Feature(f) => eprintln!("{}: feature {f}: {}", file.display(), p.reason),
+        }
+    }
+    let rows: Vec<_> = checked.rows.into_iter().map(|(f, u, _)| (f, u)).collect();
+    let done = if dry_run || rows.is_empty() {
+        Default::default()
+    } else {
+        let source = file.display().to_string();
+        let done = state
+            .store
+            .upsert_facilities(&rows, &source, audit, chrono::Utc::now())
+            .await?;
+        state.facilities.reload(state.store.as_ref()).await?;
+        done
+    };
+    eprintln!(
+        "{}: {} rows: {} valid ({} created, {} updated, {} unchanged{}), {} failed",
+        file.display(),
+        rows.len() + checked.problems.len(),
+        rows.len(),
+        done.created,
+        done.updated,
+        done.unchanged,
+        if dry_run { ", dry run" } else { "" },
+        checked.problems.len()
+    );
+    Ok(checked.problems.len())
 }
 
 async fn import_households(

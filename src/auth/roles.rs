@@ -51,7 +51,12 @@ impl Role {
             Role::Admin => true,
             Role::Planner => matches!(
                 action,
-                ReadUnitDetails | EditUnits | AssignBatch | ReadHouseholds | EditHouseholds
+                ReadUnitDetails
+                    | EditUnits
+                    | AssignBatch
+                    | ReadHouseholds
+                    | EditHouseholds
+                    | EditFacilities
             ),
             Role::Dispatcher | Role::GridWorker => matches!(
                 action,
@@ -120,6 +125,8 @@ pub enum Action {
     ReadHouseholds,
     /// Import, change and delete households in the area.
     EditHouseholds,
+    /// Create, change, delete and import facilities of the circle in the area.
+    EditFacilities,
 }
 
 #[cfg(test)]

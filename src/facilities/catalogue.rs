@@ -109,6 +109,20 @@ impl FacilityCatalogue {
     }
 }
 
+/// Reads and checks a catalogue file (the `--facility-catalogue` option); `Err` names the file
+/// and every problem.
+pub fn read_catalogue_file(path: &str) -> Result<FacilityCatalogue, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let catalogue: FacilityCatalogue =
+        serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+    let problems = catalogue.problems();
+    if problems.is_empty() {
+        Ok(catalogue)
+    } else {
+        Err(format!("{path}: {}", problems.join("; ")))
+    }
+}
+
 fn check_entry(
     at: &str,
     code: &str,

@@ -30,7 +30,7 @@ impl FinderError {
     pub fn code(&self) -> &'static str {
         match self {
             FinderError::UnknownCategory(_) => "unknown_category",
-            FinderError::CoordinatesOutOfRange { .. } => "coordinates_out_of_range",
+            FinderError::CoordinatesOutOfRange { .. } => "coordinate_out_of_range",
             FinderError::MinutesOutOfRange(_) => "minutes_out_of_range",
             FinderError::LimitOutOfRange(_) => "limit_out_of_range",
         }
@@ -378,12 +378,12 @@ mod tests {
             lon: 181.0,
             lat: 24.0,
         };
-        assert_eq!(q(far, None, None, None), "coordinates_out_of_range");
+        assert_eq!(q(far, None, None, None), "coordinate_out_of_range");
         let nan = Wgs84 {
             lon: 118.0,
             lat: f64::NAN,
         };
-        assert_eq!(q(nan, None, None, None), "coordinates_out_of_range");
+        assert_eq!(q(nan, None, None, None), "coordinate_out_of_range");
         assert_eq!(q(ORIGIN, None, Some(0.0), None), "minutes_out_of_range");
         assert_eq!(q(ORIGIN, None, Some(120.5), None), "minutes_out_of_range");
         assert_eq!(q(ORIGIN, None, None, Some(101)), "limit_out_of_range");

@@ -37,6 +37,10 @@ pub trait WalkingTime: Send + Sync {
     /// A straight-line radius, in metres, that contains every place reachable within `minutes`:
     /// the finder searches the index within it, then asks `estimate` for each candidate.
     fn search_radius_m(&self, minutes: f64) -> f64;
+
+    /// The method's parameters, shown beside its name so that clients can say how a figure
+    /// was reached.
+    fn parameters(&self) -> serde_json::Value;
 }
 
 /// Straight line × detour factor ÷ walking speed.
@@ -93,6 +97,10 @@ impl WalkingTime for StraightLine {
 
     fn search_radius_m(&self, minutes: f64) -> f64 {
         minutes * 60.0 * self.speed_m_s / self.detour_factor
+    }
+
+    fn parameters(&self) -> serde_json::Value {
+        serde_json::json!({"speed_m_s": self.speed_m_s, "detour_factor": self.detour_factor})
     }
 }
 

@@ -34,14 +34,16 @@ pub fn all_routes() -> Routes {
     r.extend(crate::reports::open311::routes());
     r.extend(crate::reports::notifications::routes());
     r.extend(crate::households::routes::routes());
+    r.extend(crate::facilities::routes::routes());
     r
 }
 
 /// Paths that take large bodies (batch assignment, imports).
-const BATCH_PATHS: [&str; 3] = [
+const BATCH_PATHS: [&str; 4] = [
     "/api/v1/assign/batch",
     "/api/v1/units/import",
     "/api/v1/households/import",
+    "/api/v1/facilities/import",
 ];
 
 pub fn router(state: AppState) -> Router {

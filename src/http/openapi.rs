@@ -3,11 +3,17 @@
 
 use serde_json::{json, Value};
 
-fn param(name: &str, location: &str, required: bool, schema: Value, description: &str) -> Value {
+pub fn param(
+    name: &str,
+    location: &str,
+    required: bool,
+    schema: Value,
+    description: &str,
+) -> Value {
     json!({"name": name, "in": location, "required": required, "schema": schema, "description": description})
 }
 
-fn error_response(description: &str) -> Value {
+pub fn error_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
 }
 
@@ -27,6 +33,13 @@ pub fn document() -> Value {
     if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), household_paths()) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (
+        doc["paths"].as_object_mut(),
+        crate::facilities::openapi::paths(),
+    ) {
+        paths.extend(more);
+    }
+    doc["components"]["schemas"]["FacilityBody"] = crate::facilities::openapi::body_schema();
     doc
 }
 

@@ -10,22 +10,26 @@ use crate::auth::AuditContext;
 use crate::units::{Unit, UnitCode};
 
 pub use auth::AuthStore;
+pub use facilities::{FacilityStore, FacilityUpserts};
 pub use households::HouseholdStore;
 pub use notifications::NotificationStore;
 pub use reports::{NewReport, ReportStore};
 
 pub mod auth;
+pub mod facilities;
 pub mod gpkg;
 pub mod households;
 pub mod notifications;
 pub mod postgres;
 mod postgres_auth;
+mod postgres_facilities;
 mod postgres_households;
 mod postgres_notifications;
 mod postgres_reports;
 pub mod reports;
 pub mod sqlite;
 mod sqlite_auth;
+mod sqlite_facilities;
 mod sqlite_households;
 mod sqlite_notifications;
 mod sqlite_reports;
@@ -62,7 +66,7 @@ pub struct ImportOutcome {
 
 #[async_trait]
 pub trait Store:
-    AuthStore + ReportStore + NotificationStore + HouseholdStore + Send + Sync
+    AuthStore + ReportStore + NotificationStore + HouseholdStore + FacilityStore + Send + Sync
 {
     /// Which implementation this is: `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
