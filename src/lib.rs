@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 pub mod auth;
 pub mod config;
+pub mod coverage;
 pub mod facilities;
 pub mod geodata;
 pub mod households;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub intake: reports::intake_writer::IntakeWriter,
     /// The facility catalogue, walking estimate and in-memory index of the circle.
     pub facilities: Arc<facilities::FacilityService>,
+    /// The coverage analysis of households by the circle's elements.
+    pub coverage: Arc<coverage::CoverageCell>,
     loaded: Arc<AtomicBool>,
 }
 
@@ -50,6 +53,7 @@ impl AppState {
                 .await?;
         let state = AppState {
             facilities: Arc::new(facilities),
+            coverage: Arc::new(coverage::CoverageCell::default()),
             snapshot: Arc::new(SnapshotCell::new(Snapshot::build(
                 Vec::new(),
                 0,

@@ -50,6 +50,14 @@ impl FacilityCategory {
         kind.and_then(|k| self.kinds.iter().find(|x| x.code == k))
             .map_or(self.target_minutes, |k| k.target_minutes)
     }
+
+    /// The longest target of the category or any of its kinds: nothing further can count.
+    pub fn widest_target(&self) -> f64 {
+        self.kinds
+            .iter()
+            .map(|k| k.target_minutes)
+            .fold(self.target_minutes, f64::max)
+    }
 }
 
 /// The catalogue document: `{"categories": [...]}`.

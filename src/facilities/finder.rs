@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::catalogue::{FacilityCatalogue, MAX_MINUTES};
+use super::catalogue::{FacilityCatalogue, FacilityCategory, MAX_MINUTES};
 use super::index::{FacilityIndex, Hit};
 use super::model::Facility;
 use super::walking::WalkingTime;
@@ -204,6 +204,27 @@ pub struct ElementReach {
     pub nearest: Option<Found>,
 }
 
+/// The nearest facility of `category` within its own (kind's) walking target of `from`.
+pub fn within_target(
+    index: &FacilityIndex,
+    category: &FacilityCategory,
+    walking: &dyn WalkingTime,
+    from: Wgs84,
+) -> Option<Hit> {
+    index
+        .within(
+            &category.code,
+            from,
+            walking.search_radius_m(category.widest_target()),
+        )
+        .find(|h| {
+            let minutes = walking
+                .estimate(from, h.facility.location, h.distance_m)
+                .minutes;
+            minutes <= category.target_for(h.facility.kind.as_deref())
+        })
+}
+
 /// For each element of the catalogue, whether a facility lies within its target.
 pub fn circle(
     index: &FacilityIndex,
@@ -216,15 +237,8 @@ pub fn circle(
         .categories
         .iter()
         .map(|c| {
-            let widest = c
-                .kinds
-                .iter()
-                .map(|k| k.target_minutes)
-                .fold(c.target_minutes, f64::max);
-            let within = index
-                .within(&c.code, from, walking.search_radius_m(widest))
-                .map(|h| found(walking, from, h, now))
-                .find(|f| f.walking_minutes <= c.target_for(f.facility.kind.as_deref()));
+            let within =
+                within_target(index, c, walking, from).map(|h| found(walking, from, h, now));
             let (within_target, nearest) = match within {
                 Some(f) => (true, Some(f)),
                 None => (

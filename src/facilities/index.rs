@@ -52,13 +52,22 @@ impl PointDistance for Entry {
 }
 
 /// A point on the unit sphere.
-fn unit_vector(p: Wgs84) -> [f64; 3] {
+pub(crate) fn unit_vector(p: Wgs84) -> [f64; 3] {
     let (lat, lon) = (p.lat.to_radians(), p.lon.to_radians());
     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
 }
 
+/// The squared chord between two unit vectors `metres` apart on the great circle.
+pub(crate) fn m_to_chord2(metres: f64) -> f64 {
+    let chord = 2.0
+        * (metres / EARTH_RADIUS_M / 2.0)
+            .min(std::f64::consts::FRAC_PI_2)
+            .sin();
+    chord * chord
+}
+
 /// Great-circle metres from the squared chord between two unit vectors.
-fn chord2_to_m(chord2: f64) -> f64 {
+pub(crate) fn chord2_to_m(chord2: f64) -> f64 {
     2.0 * EARTH_RADIUS_M * (chord2.sqrt() / 2.0).min(1.0).asin()
 }
 
@@ -220,20 +229,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     fn facility(id: i64, category: &str, lon: f64, lat: f64) -> Facility {
-        Facility {
-            id,
-            external_id: None,
-            category: category.to_owned(),
-            kind: None,
-            name: format!("f{id}"),
-            location: Wgs84 { lon, lat },
-            address: None,
-            opening_hours: None,
-            capacity: None,
-            contact: None,
-            units: Vec::new(),
-            version: 1,
-        }
+        crate::facilities::model::sample_facility(id, category, None, lon, lat)
     }
 
     fn random_set(rng: &mut impl Rng, n: i64) -> Vec<Facility> {

@@ -167,3 +167,28 @@ pub fn unit_chain(code: &UnitCode) -> Vec<String> {
     chain.reverse();
     chain
 }
+
+/// A facility with only what tests of the index and the analyses look at.
+#[cfg(test)]
+pub(crate) fn sample_facility(
+    id: i64,
+    category: &str,
+    kind: Option<&str>,
+    lon: f64,
+    lat: f64,
+) -> Facility {
+    Facility {
+        id,
+        external_id: None,
+        category: category.to_owned(),
+        kind: kind.map(str::to_owned),
+        name: format!("f{id}"),
+        location: Wgs84 { lon, lat },
+        address: None,
+        opening_hours: None,
+        capacity: None,
+        contact: None,
+        units: Vec::new(),
+        version: 1,
+    }
+}

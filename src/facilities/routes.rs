@@ -275,6 +275,10 @@ async fn create(
         .create_facility(&input, &unit, &audit, Utc::now())
         .await?;
     state.facilities.index.upsert(created.clone());
+    state
+        .coverage
+        .facilities_written(&state, &[(None, Some(created.clone()))])
+        .await;
     let mut headers = HeaderMap::new();
     if let Ok(v) = format!("/api/v1/facilities/{}", created.id).parse() {
         headers.insert(header::LOCATION, v);
@@ -326,6 +330,10 @@ async fn update(
         .await?
         .ok_or_else(|| no_facility(&id))?;
     state.facilities.index.upsert(after.clone());
+    state
+        .coverage
+        .facilities_written(&state, &[(Some(before), Some(after.clone()))])
+        .await;
     Ok(Json(after))
 }
 
@@ -345,6 +353,10 @@ async fn delete(
         .await?
         .ok_or_else(|| no_facility(&id))?;
     state.facilities.index.remove(gone.id);
+    state
+        .coverage
+        .facilities_written(&state, &[(Some(gone.clone()), None)])
+        .await;
     Ok(Json(json!({"deleted": gone})))
 }
 
@@ -412,7 +424,19 @@ async fn import_file(
             .store
             .upsert_facilities(&rows, "http", &audit, Utc::now())
             .await?;
+        let earlier = state.facilities.index.load();
         state.facilities.reload(state.store.as_ref()).await?;
+        let changes: Vec<_> = done
+            .written
+            .iter()
+            .map(|f| {
+                (
+                    earlier.get(f.id).map(|e| Facility::clone(e)),
+                    Some(f.clone()),
+                )
+            })
+            .collect();
+        state.coverage.facilities_written(&state, &changes).await;
         Some(done)
     };
     Ok(Json(json!({

@@ -89,6 +89,7 @@ async fn delete(
         .delete_household(h.id, &audit, Utc::now())
         .await?
         .ok_or_else(no_household(&id))?;
+    state.coverage.households_written();
     Ok(Json(json!({"deleted": staff_view(&gone)})))
 }
 
@@ -126,7 +127,8 @@ async fn import(
             state
                 .store
                 .upsert_households(&rows, "http", &audit, Utc::now())
-                .await?,
+                .await
+                .inspect(|_| state.coverage.households_written())?,
         )
     };
     Ok(Json(json!({

@@ -35,6 +35,7 @@ pub fn all_routes() -> Routes {
     r.extend(crate::reports::notifications::routes());
     r.extend(crate::households::routes::routes());
     r.extend(crate::facilities::routes::routes());
+    r.extend(crate::coverage::routes::routes());
     r
 }
 

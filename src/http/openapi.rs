@@ -39,6 +39,12 @@ pub fn document() -> Value {
     ) {
         paths.extend(more);
     }
+    if let (Some(paths), Value::Object(more)) = (
+        doc["paths"].as_object_mut(),
+        crate::coverage::openapi::paths(),
+    ) {
+        paths.extend(more);
+    }
     doc["components"]["schemas"]["FacilityBody"] = crate::facilities::openapi::body_schema();
     doc
 }

@@ -21,10 +21,13 @@ pub struct Upserted {
     pub updated: u64,
 }
 
-/// One household's location and unit, for in-memory analyses (coverage) and re-assignment.
+/// One household's location, unit and address, for in-memory analyses (coverage) and
+/// re-assignment. No name, phone or tag: analyses need none.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HouseholdLocation {
     pub id: i64,
+    pub address: String,
+    pub room: String,
     pub lon: f64,
     pub lat: f64,
     pub unit_code: UnitCode,

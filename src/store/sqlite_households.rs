@@ -163,14 +163,18 @@ impl HouseholdStore for SqliteStore {
     }
 
     async fn household_locations(&self) -> Result<Vec<HouseholdLocation>, StoreError> {
-        let rows = sqlx::query("SELECT id, lon, lat, unit_code FROM households ORDER BY id")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, address, room, lon, lat, unit_code FROM households ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 let code: String = r.try_get("unit_code")?;
                 Ok(HouseholdLocation {
                     id: r.try_get("id")?,
+                    address: r.try_get("address")?,
+                    room: r.try_get("room")?,
                     lon: r.try_get("lon")?,
                     lat: r.try_get("lat")?,
                     unit_code: UnitCode::parse(&code)
