@@ -97,8 +97,7 @@ pub struct Coverage {
     reached: Vec<u16>,
 }
 
-/// Most categories a coverage analysis tells apart.
-pub const MAX_CATEGORIES: usize = 16;
+pub use crate::facilities::catalogue::MAX_CATEGORIES;
 
 impl Coverage {
     /// Computes every household × category from scratch.

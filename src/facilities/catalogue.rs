@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 /// The catalogue shipped with the service, loaded into an empty store.
 pub const DEFAULT_CATEGORIES: &str = include_str!("../../geodata/facility-categories.json");
 
+/// Most categories a catalogue may have: the coverage analysis keeps one bit per category.
+pub const MAX_CATEGORIES: usize = 16;
+
 /// Longest walking-time target and query the service accepts, in minutes.
 pub const MAX_MINUTES: f64 = 120.0;
 
@@ -82,6 +85,13 @@ impl FacilityCatalogue {
         let mut problems = Vec::new();
         if self.categories.is_empty() {
             problems.push("the catalogue has no categories".to_owned());
+        }
+        if self.categories.len() > MAX_CATEGORIES {
+            problems.push(format!(
+                "the catalogue has {} categories; the coverage analysis tells at most \
+                 {MAX_CATEGORIES} apart",
+                self.categories.len()
+            ));
         }
         let mut seen = HashSet::new();
         for (i, c) in self.categories.iter().enumerate() {
@@ -176,6 +186,21 @@ mod tests {
         assert_eq!(education.target_for(Some("unlisted")), 15.0);
         let shopping = cat.get("shopping").unwrap();
         assert_eq!(shopping.target_for(Some("convenience_shop")), 5.0);
+    }
+
+    #[test]
+    fn a_catalogue_of_more_than_sixteen_categories_is_refused() {
+        let mut cat = FacilityCatalogue::default_catalogue();
+        for i in 0..7 {
+            let mut extra = cat.categories[0].clone();
+            extra.code = format!("extra_{i}");
+            cat.categories.push(extra);
+        }
+        let problems = cat.problems();
+        assert!(
+            problems.iter().any(|p| p.contains("17 categories")),
+            "{problems:?}"
+        );
     }
 
     #[test]
