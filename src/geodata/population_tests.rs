@@ -1,4 +1,5 @@
-//! The demo population's promises: the same bytes for the same seed, catalogue kinds only, opening hours that parse, every point inside a micro-grid of the
+//! The demo population's promises: the same bytes for the same seed (and the committed files are
+//! them), catalogue kinds only, opening hours that parse, every point inside a micro-grid of the
 //! district and inside the community its address names, unique keys, the documented counts and
 //! shares, and coverage gaps.
 
@@ -116,6 +117,19 @@ fn same_seed_gives_identical_files_and_another_seed_does_not() {
     let (f, h) = files(&other, SEED + 1);
     let (f0, h0) = files(population(), SEED);
     assert!(f != f0 && h != h0, "another seed gave the same files");
+}
+
+#[test]
+fn committed_files_are_what_the_generator_makes_from_the_committed_units() {
+    let (facilities, households) = files(population(), SEED);
+    let committed_facilities =
+        std::fs::read_to_string(geodata_dir().join("siming-facilities.geojson")).unwrap();
+    let committed_households =
+        std::fs::read_to_string(geodata_dir().join("siming-households.csv")).unwrap();
+    assert!(
+        facilities == committed_facilities && households == committed_households,
+        "regenerate with `wangge geodata demo-population` (see geodata/README.md)"
+    );
 }
 
 #[test]
