@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use wangge::auth::accounts::{self, AccountRequest, AccountUpdate};
 use wangge::auth::password::{self, Password};
@@ -263,6 +264,22 @@ enum GeodataCommand {
         #[arg(long, default_value_t = DEMO_SEED)]
         seed: u64,
     },
+    /// The committed demo population of Siming: facilities of every catalogue kind (GeoJSON) and
+    /// a sample of households (CSV), generated on the demo units.
+    DemoPopulation {
+        /// The demo units (down to micro-grids), as `geodata demo` writes them.
+        #[arg(long, default_value = "geodata/siming.geojson")]
+        units: PathBuf,
+        #[arg(long, default_value = "geodata/siming-facilities.geojson")]
+        facilities_out: PathBuf,
+        #[arg(long, default_value = "geodata/siming-households.csv")]
+        households_out: PathBuf,
+        /// How many households.
+        #[arg(long, default_value_t = wangge::geodata::DEMO_HOUSEHOLDS)]
+        households: usize,
+        #[arg(long, default_value_t = DEMO_SEED)]
+        seed: u64,
+    },
     /// The national benchmark set (not committed): every district, street and community, grids below.
     National {
         #[arg(long, default_value = "../shared/geodata-sources")]
@@ -439,6 +456,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let units = wangge::geodata::generate_demo(&sources, seed)?;
                 write_drafts(&units, &out)?;
             }
+            GeodataCommand::DemoPopulation {
+                units,
+                facilities_out,
+                households_out,
+                households,
+                seed,
+            } => write_demo_population(&units, &facilities_out, &households_out, households, seed)?,
             GeodataCommand::National {
                 sources,
                 out,
@@ -463,6 +487,50 @@ fn write_drafts(units: &[wangge::units::UnitDraft], out: &std::path::Path) -> an
     text.push('\n');
     std::fs::write(out, text)?;
     eprintln!("wrote {} units to {}", units.len(), out.display());
+    Ok(())
+}
+
+fn write_demo_population(
+    units: &std::path::Path,
+    facilities_out: &std::path::Path,
+    households_out: &std::path::Path,
+    households: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(units).with_context(|| format!("reading {}", units.display()))?;
+    let (drafts, problems) = wangge::units::geojson::read_drafts(&bytes)
+        .map_err(|p| anyhow::anyhow!("{}: {}", units.display(), p.message))?;
+    if let Some(p) = problems.first() {
+        anyhow::bail!(
+            "{}: {} features cannot be read, the first: {}",
+            units.display(),
+            problems.len(),
+            p.message
+        );
+    }
+    let population = wangge::geodata::generate_demo_population(&drafts, households, seed)?;
+    for (path, text) in [
+        (
+            facilities_out,
+            wangge::geodata::facilities_geojson(&population.facilities, seed)?,
+        ),
+        (
+            households_out,
+            wangge::geodata::households_csv(&population.households)?,
+        ),
+    ] {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!(
+        "wrote {} facilities to {} and {} households to {}",
+        population.facilities.len(),
+        facilities_out.display(),
+        population.households.len(),
+        households_out.display()
+    );
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Generates governance-unit datasets from real division lists and district outlines: the
-//! committed demo (Xiamen's Siming district down to micro-grids) and the national benchmark set.
+//! committed demo (Xiamen's Siming district down to micro-grids) and the national benchmark set;
+//! and, on the demo's units, a demo population of facilities and households.
 //!
 //! Districts, streets and communities carry their real codes and names; their outlines below the
 //! district, and all grids and micro-grids, are generated: each level is a weighted Voronoi
@@ -17,16 +18,28 @@ use serde_json::{Map, Value};
 use crate::spatial::repair::repair;
 use crate::units::UnitDraft;
 
+mod address;
 mod clip;
+mod density;
+mod district_tree;
+mod facilities;
+mod facility_names;
+mod facility_plans;
 mod hierarchy;
+mod households;
 mod locate;
+mod names;
 mod partition;
 mod rng;
 mod sources;
 
 #[cfg(test)]
+mod population_tests;
+#[cfg(test)]
 mod tests;
 
+pub use facilities::{facilities_geojson, DemoFacility};
+pub use households::{households_csv, DemoHousehold, DEMO_HOUSEHOLDS};
 pub use sources::{match_district_outlines, DistrictOutline, MatchedBy, OutlineMatch};
 
 use hierarchy::{build_district, DistrictPlan, Profile, StreetPlan};
@@ -70,6 +83,36 @@ pub fn generate_demo(sources: &Path, seed: u64) -> anyhow::Result<Vec<UnitDraft>
     // 鼓浪屿街道 is the island of Gulangyu, a separate part of the outline.
     plan.pinned = vec![(GULANGYU_STREET.to_owned(), GULANGYU)];
     build_district(&plan, &hierarchy::DEMO, seed)
+}
+
+/// The demo population of one generated district (the demo's units, down to micro-grids):
+/// facilities of every kind of the facility catalogue and `households` households, seeded like
+/// the units (every choice from a SplitMix64 stream keyed by seed, unit code and purpose), so
+/// the same units and seed give the same population. Densities are in `geodata/README.md`.
+pub fn generate_demo_population(
+    units: &[UnitDraft],
+    households: usize,
+    seed: u64,
+) -> anyhow::Result<DemoPopulation> {
+    let tree = district_tree::DistrictTree::from_units(units)?;
+    let density = density::Density::new(&tree, seed);
+    let mut roads = address::Roads::new(&tree, seed);
+    let facilities = facilities::generate_facilities(&tree, &density, &mut roads, seed)?;
+    let households =
+        households::generate_households(&tree, &density, &mut roads, households, seed)?;
+    Ok(DemoPopulation {
+        facilities,
+        households,
+    })
+}
+
+/// Demo facilities and households of one district; see [`generate_demo_population`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoPopulation {
+    /// Kind by kind in catalogue order.
+    pub facilities: Vec<DemoFacility>,
+    /// Micro-grid by micro-grid in code order, building by building.
+    pub households: Vec<DemoHousehold>,
 }
 
 /// The national benchmark set: every district of `china-districts.csv` that has an outline in

@@ -461,7 +461,7 @@ fn frame(rect: Rect<f64>) -> Vec<Coord<f64>> {
 }
 
 /// Up to `count` points uniformly inside the parent, by rejection from its bounding box.
-fn sample_inside(
+pub(crate) fn sample_inside(
     locator: &Locator,
     rect: Rect<f64>,
     count: usize,

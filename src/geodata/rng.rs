@@ -9,6 +9,16 @@ pub(crate) enum Purpose {
     Partition = 1,
     /// How many children (grids, micro-grids) a unit gets.
     ChildCount = 2,
+    /// The demo population's density: where people live and how well served a community is.
+    Density = 3,
+    /// The made-up road names of a community.
+    Roads = 4,
+    /// Placing, naming and describing the demo facilities of one kind in one unit.
+    Facilities = 5,
+    /// Which communities go without a facility of one kind.
+    FacilityGaps = 6,
+    /// The demo households of one micro-grid.
+    Households = 7,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +62,31 @@ impl SplitMix64 {
         let span = (hi - lo + 1) as u128;
         lo + ((u128::from(self.next_u64()) * span) >> 64) as usize
     }
+
+    /// True with probability `p`.
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
+        self.next_f64() < p
+    }
+
+    /// An index drawn with probability proportional to its weight, given the running sums of
+    /// the weights (`cumulative[i]` = weights 0..=i); 0 when every weight is zero.
+    pub(crate) fn pick_cumulative(&mut self, cumulative: &[f64]) -> usize {
+        let Some(&total) = cumulative.last() else {
+            return 0;
+        };
+        let target = self.next_f64() * total;
+        cumulative
+            .partition_point(|&c| c <= target)
+            .min(cumulative.len() - 1)
+    }
+
+    /// One of `items`, uniformly; `None` when there are none.
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        if items.is_empty() {
+            return None;
+        }
+        items.get(self.range_inclusive(0, items.len() - 1))
+    }
 }
 
 #[cfg(test)]
@@ -75,6 +110,20 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_eq!(a, a2);
+    }
+
+    #[test]
+    fn weighted_picks_follow_the_weights_and_skip_zero_weights() {
+        let mut r = SplitMix64::new(2);
+        // weights 1, 0, 3
+        let cumulative = [1.0, 1.0, 4.0];
+        let mut counts = [0usize; 3];
+        for _ in 0..4000 {
+            counts[r.pick_cumulative(&cumulative)] += 1;
+        }
+        assert_eq!(counts[1], 0);
+        assert!((800..1200).contains(&counts[0]), "{counts:?}");
+        assert_eq!(r.pick::<u8>(&[]), None);
     }
 
     #[test]
