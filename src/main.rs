@@ -91,6 +91,9 @@ enum Command {
         /// The demo facilities file, imported when the store has no facility yet.
         #[arg(long, default_value = "geodata/siming-facilities.geojson")]
         facilities: PathBuf,
+        /// The demo households file (generated, fictional), imported when the store has none.
+        #[arg(long, default_value = "geodata/siming-households.csv")]
+        households: PathBuf,
         /// Password of the demo admin created on first start; random (and printed) when unset.
         #[arg(long, env = "WANGGE_DEMO_PASSWORD", hide_env_values = true)]
         demo_password: Option<String>,
@@ -329,6 +332,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             units,
             facilities,
+            households,
             demo_password,
         } => {
             init_logging(config.log_json);
@@ -366,6 +370,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await?;
                 if failed > 0 {
                     anyhow::bail!("{failed} demo facilities did not import");
+                }
+            }
+            if households.exists() && state.store.household_locations().await?.is_empty() {
+                let failed = import_households_into(
+                    &state,
+                    &households,
+                    wangge::spatial::Crs::Wgs84,
+                    "auto",
+                    &[],
+                    false,
+                    &AuditContext::system("demo"),
+                )
+                .await?;
+                if failed > 0 {
+                    anyhow::bail!("{failed} demo households did not import");
                 }
             }
             let addr = state.config.listen;
@@ -625,6 +644,35 @@ async fn import_households(
     map: &[String],
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
+    let state = open(config).await?;
+    let failed = import_households_into(
+        &state,
+        file,
+        crs,
+        encoding,
+        map,
+        dry_run,
+        &AuditContext::cli(),
+    )
+    .await?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// Imports a household CSV into the store of `state`, reporting on standard error; answers how
+/// many rows failed.
+async fn import_households_into(
+    state: &AppState,
+    file: &std::path::Path,
+    crs: wangge::spatial::Crs,
+    encoding: &str,
+    map: &[String],
+    dry_run: bool,
+    audit: &AuditContext,
+) -> anyhow::Result<usize> {
     use wangge::households::csv_import;
     let encoding = match encoding {
         "auto" => None,
@@ -636,7 +684,6 @@ async fn import_households(
     let overrides = csv_import::parse_overrides(&map.join(",")).map_err(anyhow::Error::msg)?;
     let bytes =
         std::fs::read(file).map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
-    let state = open(config).await?;
     let snap = state.snapshot.load();
     let checked = csv_import::check(&bytes, encoding, &overrides, crs, |h| {
         csv_import::place_in(&snap, h, |_| true)
@@ -656,7 +703,7 @@ async fn import_households(
         for batch in rows.chunks(HOUSEHOLD_BATCH) {
             let done = state
                 .store
-                .upsert_households(batch, &source, &AuditContext::cli(), chrono::Utc::now())
+                .upsert_households(batch, &source, audit, chrono::Utc::now())
                 .await?;
             created += done.created;
             updated += done.updated;
@@ -669,11 +716,7 @@ async fn import_households(
         if dry_run { ", dry run" } else { "" },
         checked.problems.len()
     );
-    Ok(if checked.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    Ok(checked.problems.len())
 }
 
 async fn import_file(
