@@ -3,26 +3,14 @@
 //!
 //! cargo bench --bench assign            (PostGIS baseline when WANGGE_BENCH_DATABASE_URL is set)
 
+mod demo;
+
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, Criterion, Throughput};
-use wangge::spatial::{AssignRules, Snapshot};
-use wangge::units::geojson::read_drafts;
+use wangge::spatial::Snapshot;
 
 const POINTS: usize = 200_000;
-
-fn demo_snapshot() -> Snapshot {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/geodata/siming.geojson");
-    let text = std::fs::read(path).expect("geodata/siming.geojson");
-    let (drafts, problems) = read_drafts(&text).expect("demo GeoJSON");
-    assert!(problems.is_empty(), "{problems:?}");
-    let now = chrono::Utc::now();
-    Snapshot::build(
-        drafts.into_iter().map(|d| d.into_unit(now)).collect(),
-        1,
-        AssignRules::default(),
-    )
-}
 
 /// Deterministic points over the district's bounding box (xorshift, no extra dependency).
 fn points(snap: &Snapshot, n: usize) -> Vec<(f64, f64)> {
@@ -130,7 +118,7 @@ async fn postgis_rate(url: &str, snap: &Snapshot, pts: &[(f64, f64)]) -> anyhow:
 }
 
 fn main() {
-    let snap = demo_snapshot();
+    let snap = demo::snapshot();
     let pts = points(&snap, POINTS);
 
     let mut c = Criterion::default().configure_from_args();

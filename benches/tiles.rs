@@ -9,32 +9,16 @@
 //! children, plus `unit_labels`; extent 4096, buffer 64. PostGIS gets every advantage: geometries
 //! stored already projected to EPSG:3857, label points and child counts precomputed.
 
+mod demo;
+
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, Criterion, Throughput};
 use wangge::maps::tiles::render_tile;
 use wangge::maps::{LevelZooms, UnitLayers};
-use wangge::spatial::{AssignRules, Bbox, Crs, Snapshot};
-use wangge::units::geojson::read_drafts;
+use wangge::spatial::{Bbox, Crs, Snapshot};
 use wangge::units::Level;
 use wangge_tiles::{LonLatBounds, TileCoord, TileOptions, TileRange};
-
-fn demo_snapshot() -> Snapshot {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/geodata/siming.geojson");
-    let text = std::fs::read(path).expect("geodata/siming.geojson");
-    let (drafts, problems) = read_drafts(&text).expect("demo GeoJSON");
-    assert!(problems.is_empty(), "{problems:?}");
-    let now = chrono::Utc::now();
-    let units = drafts
-        .into_iter()
-        .map(|d| {
-            let mut u = d.into_unit(now);
-            u.version = 1;
-            u
-        })
-        .collect();
-    Snapshot::build(units, 1, AssignRules::default())
-}
 
 /// Every tile at z12–z16 that the district's bounding box touches.
 fn demo_tiles(snap: &Snapshot) -> Vec<TileCoord> {
@@ -245,7 +229,7 @@ fn per_zoom_in_process(
 }
 
 fn main() {
-    let snap = demo_snapshot();
+    let snap = demo::snapshot();
     let tiles = demo_tiles(&snap);
     let layers = UnitLayers::new(LevelZooms::default(), 22);
 

@@ -638,7 +638,7 @@ async fn import_facilities(
 
 async fn import_households(
     config: Config,
-    file: &PathBuf,
+    file: &std::path::Path,
     crs: wangge::spatial::Crs,
     encoding: &str,
     map: &[String],

@@ -171,12 +171,17 @@ pub fn nearby(
     };
     let mut out: Vec<Found> = Vec::new();
     for category in categories {
-        let hits: Box<dyn Iterator<Item = Hit>> = match query.minutes {
-            Some(m) => Box::new(index.within(category, query.from, walking.search_radius_m(m))),
-            None => Box::new(index.nearest(category, query.from)),
+        let hits = match query.minutes {
+            Some(m) => index.nearest_k_within(
+                category,
+                query.from,
+                query.limit,
+                walking.search_radius_m(m),
+            ),
+            None => index.nearest_k(category, query.from, query.limit),
         };
         out.extend(
-            hits.take(query.limit)
+            hits.into_iter()
                 .map(|h| found(walking, query.from, h, now))
                 .filter(|f| query.minutes.is_none_or(|m| f.walking_minutes <= m)),
         );
@@ -244,8 +249,8 @@ pub fn circle(
                 None => (
                     false,
                     index
-                        .nearest(&c.code, from)
-                        .next()
+                        .nearest_k(&c.code, from, 1)
+                        .pop()
                         .map(|h| found(walking, from, h, now)),
                 ),
             };

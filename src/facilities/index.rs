@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use rstar::{PointDistance, RTree, RTreeObject, AABB};
+use rstar::{ParentNode, PointDistance, RTree, RTreeNode, RTreeObject, AABB};
 
 use super::model::Facility;
 use super::walking::EARTH_RADIUS_M;
@@ -131,6 +131,33 @@ impl FacilityIndex {
             })
     }
 
+    /// The `k` facilities of a category nearest to `from`, nearest first.
+    pub fn nearest_k(&self, category: &str, from: Wgs84, k: usize) -> Vec<Hit> {
+        self.nearest_k_within(category, from, k, f64::INFINITY)
+    }
+
+    /// The `k` facilities of a category nearest to `from` and at most `metres` away, nearest
+    /// first.
+    pub fn nearest_k_within(&self, category: &str, from: Wgs84, k: usize, metres: f64) -> Vec<Hit> {
+        let Some(tree) = self.trees.get(category) else {
+            return Vec::new();
+        };
+        let limit = if metres.is_finite() {
+            m_to_chord2(metres)
+        } else {
+            f64::INFINITY
+        };
+        let mut best = KBest::new(unit_vector(from), k, limit);
+        best.visit(tree.root());
+        best.found
+            .into_iter()
+            .map(|(d2, e)| Hit {
+                facility: e.facility.clone(),
+                distance_m: chord2_to_m(d2),
+            })
+            .collect()
+    }
+
     /// The facilities of a category within `metres` of `from`, nearest first.
     pub fn within(
         &self,
@@ -180,6 +207,90 @@ impl FacilityIndex {
         }
         Arc::make_mut(&mut next.by_id).remove(&id);
         next
+    }
+}
+
+/// A k-nearest search: depth first, children nearest first, pruning every node farther than
+/// the k-th best so far. It keeps the best on the stack of the call and allocates only the answer,
+/// where rstar's nearest-neighbour iterator keeps every seen node and leaf in a heap; for small k
+/// that is about twice as fast (see `docs/benchmarks.md`).
+struct KBest<'t> {
+    query: [f64; 3],
+    k: usize,
+    /// Squared chord beyond which nothing is wanted.
+    limit: f64,
+    /// Nearest first, at most `k`.
+    found: Vec<(f64, &'t Entry)>,
+}
+
+/// Children of a node sorted on the stack; rstar's nodes hold at most 6 (its default
+/// parameters), any beyond this are visited unsorted, which is slower but as exact.
+const SORTED_CHILDREN: usize = 16;
+
+impl<'t> KBest<'t> {
+    fn new(query: [f64; 3], k: usize, limit: f64) -> KBest<'t> {
+        KBest {
+            query,
+            k,
+            limit,
+            found: Vec::with_capacity(k.min(128)),
+        }
+    }
+
+    /// The squared chord beyond which no entry can enter the answer.
+    fn worst(&self) -> f64 {
+        if self.found.len() < self.k {
+            self.limit
+        } else {
+            self.found.last().map_or(self.limit, |f| f.0)
+        }
+    }
+
+    fn offer(&mut self, d2: f64, entry: &'t Entry) {
+        if self.k == 0 || d2 > self.worst() {
+            return;
+        }
+        if self.found.len() == self.k {
+            if d2 == self.worst() {
+                return;
+            }
+            self.found.pop();
+        }
+        let at = self.found.partition_point(|f| f.0 <= d2);
+        self.found.insert(at, (d2, entry));
+    }
+
+    fn visit(&mut self, node: &'t ParentNode<Entry>) {
+        let children = node.children();
+        let mut order = [(0.0_f64, 0_usize); SORTED_CHILDREN];
+        let mut n = 0;
+        for (i, child) in children.iter().enumerate() {
+            match child {
+                RTreeNode::Leaf(e) => self.offer(e.distance_2(&self.query), e),
+                RTreeNode::Parent(p) => {
+                    let d2 = p.envelope().distance_2(&self.query);
+                    if d2 > self.worst() {
+                        continue;
+                    }
+                    if n < SORTED_CHILDREN {
+                        order[n] = (d2, i);
+                        n += 1;
+                    } else {
+                        self.visit(p);
+                    }
+                }
+            }
+        }
+        let order = &mut order[..n];
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        for &(d2, i) in order.iter() {
+            if d2 > self.worst() {
+                break;
+            }
+            if let RTreeNode::Parent(p) = &children[i] {
+                self.visit(p);
+            }
+        }
     }
 }
 
@@ -290,6 +401,51 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn the_k_best_search_agrees_with_the_nearest_iterator_on_bulk_loaded_and_grown_trees() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+        let set = random_set(&mut rng, 2500);
+        let bulk = FacilityIndex::build(set.clone());
+        // Grown one insert at a time, as writes grow it: other node shapes than a bulk load's.
+        let grown = set
+            .iter()
+            .take(700)
+            .fold(FacilityIndex::default(), |ix, f| ix.with(f.clone()));
+        for _ in 0..300 {
+            let p = Wgs84 {
+                lon: rng.gen_range(117.95..118.25),
+                lat: rng.gen_range(24.35..24.6),
+            };
+            for index in [&bulk, &grown] {
+                for k in [1, 5, 37] {
+                    let want: Vec<f64> = index
+                        .nearest("medical", p)
+                        .take(k)
+                        .map(|h| h.distance_m)
+                        .collect();
+                    let got: Vec<f64> = index
+                        .nearest_k("medical", p, k)
+                        .iter()
+                        .map(|h| h.distance_m)
+                        .collect();
+                    assert_eq!(got, want, "k = {k} at {p:?}");
+                    let radius = 1500.0;
+                    let within: Vec<f64> = index
+                        .nearest_k_within("medical", p, k, radius)
+                        .iter()
+                        .map(|h| h.distance_m)
+                        .collect();
+                    let want: Vec<f64> = want.into_iter().filter(|d| *d <= radius).collect();
+                    assert_eq!(within, want, "k = {k} within {radius} m at {p:?}");
+                }
+            }
+        }
+        assert!(bulk.nearest_k("medical", ORIGIN_OF_NOTHING, 0).is_empty());
+        assert!(bulk.nearest_k("spa", ORIGIN_OF_NOTHING, 5).is_empty());
+    }
+
+    const ORIGIN_OF_NOTHING: Wgs84 = Wgs84 { lon: 0.0, lat: 0.0 };
 
     #[test]
     fn within_stops_at_the_radius() {

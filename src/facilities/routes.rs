@@ -7,13 +7,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::csv_import;
-use super::finder::{self, NearbyQuery};
+use super::finder::{self, Found, NearbyQuery};
 use super::import::{self, Draft, Format};
 use super::model::{Facility, FacilityInput};
 use crate::auth::client::ClientInfo;
@@ -40,22 +41,11 @@ pub fn routes() -> Routes {
     ]
 }
 
-/// The walking method every finder answer names, so that no client mistakes it for a route.
-fn walking_label(state: &AppState) -> Value {
-    let w = &state.facilities.walking;
-    json!({
-        "method": w.method(),
-        "estimate": true,
-        "parameters": w.parameters(),
-        "note": "straight-line distance × detour factor ÷ walking speed; not a route on the street network",
-    })
-}
-
 /// `GET /api/v1/facility-categories`: the ten elements with their targets and kinds.
 async fn categories(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "categories": state.facilities.catalogue.categories,
-        "walking": walking_label(&state),
+        "walking": state.facilities.walking_label,
     }))
 }
 
@@ -70,7 +60,7 @@ fn point(p: &Params) -> Result<Wgs84, ApiError> {
 async fn nearby(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let p = Params::parse(q.as_deref())?;
     let service = &state.facilities;
     let query = NearbyQuery::new(
@@ -88,18 +78,27 @@ async fn nearby(
         &query,
         Utc::now(),
     );
-    Ok(Json(json!({
-        "from": query.from,
-        "walking": walking_label(&state),
-        "facilities": found,
-    })))
+    Ok(Json(NearbyAnswer {
+        from: query.from,
+        walking: &service.walking_label,
+        facilities: found,
+    })
+    .into_response())
+}
+
+/// The `nearby` answer, serialised straight from its parts: it is the busiest public answer.
+#[derive(Serialize)]
+struct NearbyAnswer<'a> {
+    from: Wgs84,
+    walking: &'a Value,
+    facilities: Vec<Found>,
 }
 
 /// `GET /api/v1/facilities/circle?lon=&lat=&crs=`: which elements lie within their target.
 async fn circle(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let p = Params::parse(q.as_deref())?;
     let from = point(&p)?;
     let service = &state.facilities;
@@ -116,13 +115,23 @@ async fn circle(
         .filter(|e| !e.within_target)
         .map(|e| e.category.as_str())
         .collect();
-    Ok(Json(json!({
-        "from": from,
-        "walking": walking_label(&state),
-        "complete": missing.is_empty(),
-        "missing": missing,
-        "elements": elements,
-    })))
+    Ok(Json(CircleAnswer {
+        from,
+        walking: &service.walking_label,
+        complete: missing.is_empty(),
+        missing,
+        elements: &elements,
+    })
+    .into_response())
+}
+
+#[derive(Serialize)]
+struct CircleAnswer<'a> {
+    from: Wgs84,
+    walking: &'a Value,
+    complete: bool,
+    missing: Vec<&'a str>,
+    elements: &'a [finder::ElementReach],
 }
 
 fn no_facility(id: &str) -> ApiError {

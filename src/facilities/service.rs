@@ -11,6 +11,9 @@ use crate::store::{Store, StoreError};
 pub struct FacilityService {
     pub catalogue: FacilityCatalogue,
     pub walking: Arc<dyn WalkingTime>,
+    /// What every finder answer says of the walking method, so that no client mistakes it for
+    /// a route (made once: the finder answers often).
+    pub walking_label: serde_json::Value,
     pub index: FacilityIndexCell,
 }
 
@@ -24,6 +27,12 @@ impl FacilityService {
         let index = FacilityIndex::build(store.facilities().await?);
         Ok(FacilityService {
             catalogue,
+            walking_label: serde_json::json!({
+                "method": walking.method(),
+                "estimate": true,
+                "parameters": walking.parameters(),
+                "note": "straight-line distance × detour factor ÷ walking speed; not a route on the street network",
+            }),
             walking: Arc::new(walking),
             index: FacilityIndexCell::new(index),
         })
