@@ -52,6 +52,7 @@ impl AppState {
             facilities::FacilityService::load(store.as_ref(), config.catalogue(), config.walking())
                 .await?;
         let state = AppState {
+            tiles: Arc::new(maps::MapTiles::new(&config, &facilities)),
             facilities: Arc::new(facilities),
             coverage: Arc::new(coverage::CoverageCell::default()),
             snapshot: Arc::new(SnapshotCell::new(Snapshot::build(
@@ -59,7 +60,6 @@ impl AppState {
                 0,
                 config.rules(),
             ))),
-            tiles: Arc::new(maps::MapTiles::new(&config)),
             limiter: Arc::new(auth::rate_limit::RateLimiter::from_config(&config)),
             config: Arc::new(config),
             intake: reports::intake_writer::IntakeWriter::start(store.clone()),

@@ -196,7 +196,7 @@ fn layer<'a>(layers: &'a [mvt::Layer], name: &str) -> &'a mvt::Layer {
         .unwrap_or_else(|| panic!("no layer {name}"))
 }
 
-fn feature<'a>(l: &'a mvt::Layer, id: u64) -> &'a mvt::Feature {
+fn feature(l: &mvt::Layer, id: u64) -> &mvt::Feature {
     l.features
         .iter()
         .find(|f| f.id == Some(id))
@@ -801,6 +801,94 @@ store_test!(
             doc["vector_layers"][0]["fields"],
             json!({"h3": "String", "count": "Number"})
         );
+        app.stop().await;
+    }
+);
+
+fn facilities_path(t: TileCoord) -> String {
+    format!("/tiles/facilities/{}/{}/{}.mvt", t.z(), t.x(), t.y())
+}
+
+/// The features of category layer `name` in a public `facilities` tile (empty layers are left
+/// out of tiles).
+async fn facility_features(app: &TestApp, t: TileCoord, name: &str) -> Vec<mvt::Feature> {
+    let res = fetch(app, &facilities_path(t), &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], MVT);
+    let layers = mvt::decode(&res.bytes().await.unwrap());
+    layers
+        .into_iter()
+        .find(|l| l.name == name)
+        .map(|l| l.features)
+        .unwrap_or_default()
+}
+
+store_test!(
+    facilities_layer_draws_each_category_and_follows_every_write,
+    |app: TestApp| async move {
+        app.import(&fixture_units(), "").await;
+        let (s, doc) = app.get("/tiles/facilities.json").await;
+        assert_eq!(s, 200, "{doc}");
+        let layer_ids: Vec<&str> = doc["vector_layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(layer_ids.len(), 10, "one layer per element: {layer_ids:?}");
+        assert!(layer_ids.contains(&"medical") && layer_ids.contains(&"dining"));
+        assert_eq!(doc["minzoom"], 12);
+
+        let (lon, lat) = (118.0512, 24.0487);
+        let here = tile_at(lon, lat, 16);
+        let there = tile_at(118.25, 24.35, 16);
+        // Cached while empty: the write must drop it.
+        assert!(facility_features(&app, here, "medical").await.is_empty());
+        let body = json!({"category": "medical", "kind": "health_station", "name": "鸿山卫生站",
+            "lon": lon, "lat": lat, "address": "思明路1号", "opening_hours": "08:00-17:30",
+            "contact": "0592-2000000"});
+        let (s, created) = app
+            .post_as(&app.admin_token, "/api/v1/facilities", &body)
+            .await;
+        assert_eq!(s, 201, "{created}");
+        let id = created["id"].as_u64().unwrap();
+
+        let found = facility_features(&app, here, "medical").await;
+        assert_eq!(found.len(), 1);
+        let f = &found[0];
+        assert_eq!(f.id, Some(id));
+        assert_eq!(f.properties["name"], "鸿山卫生站");
+        assert_eq!(f.properties["element"], "医");
+        assert_eq!(f.properties["kind"], "health_station");
+        assert_eq!(f.properties["opening_hours"], "08:00-17:30");
+        assert!(f.properties.get("contact").is_none(), "{:?}", f.properties);
+        let want = TileFrame::new(here, 4096).lon_lat_to_grid(LonLat::new(lon, lat));
+        assert_eq!(mvt::point(f), (i64::from(want.x), i64::from(want.y)));
+        assert!(facility_features(&app, here, "dining").await.is_empty());
+
+        let mut moved = body.clone();
+        moved["lon"] = json!(118.25);
+        moved["lat"] = json!(24.35);
+        moved["version"] = json!(1);
+        let path = format!("/api/v1/facilities/{id}");
+        let token = app.admin_token.clone();
+        let (s, _, b) = app
+            .send(
+                reqwest::Method::PUT,
+                &path,
+                Auth::Bearer(&token),
+                Some(&moved),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert!(facility_features(&app, here, "medical").await.is_empty());
+        assert_eq!(facility_features(&app, there, "medical").await.len(), 1);
+
+        let (s, _, b) = app
+            .send(reqwest::Method::DELETE, &path, Auth::Bearer(&token), None)
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert!(facility_features(&app, there, "medical").await.is_empty());
         app.stop().await;
     }
 );

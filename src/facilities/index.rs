@@ -16,6 +16,7 @@ use rstar::{ParentNode, PointDistance, RTree, RTreeNode, RTreeObject, AABB};
 use super::model::Facility;
 use super::walking::EARTH_RADIUS_M;
 use crate::spatial::crs::Wgs84;
+use crate::spatial::Bbox;
 
 /// A facility found near a point.
 #[derive(Debug, Clone)]
@@ -55,6 +56,53 @@ impl PointDistance for Entry {
 pub(crate) fn unit_vector(p: Wgs84) -> [f64; 3] {
     let (lat, lon) = (p.lat.to_radians(), p.lon.to_radians());
     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+/// The smallest axis-aligned box around the unit vectors of every point of a WGS84 box
+/// (longitudes clamped to -180..180), grown by a hair for rounding.
+fn sphere_envelope(b: Bbox) -> AABB<[f64; 3]> {
+    let rad = |deg: f64, limit: f64| deg.clamp(-limit, limit).to_radians();
+    let (lon0, lon1) = (rad(b.min_x, 180.0), rad(b.max_x, 180.0));
+    let (lat0, lat1) = (rad(b.min_y, 90.0), rad(b.max_y, 90.0));
+    let contains = |lo: f64, hi: f64, x: f64| lo <= x && x <= hi;
+    use std::f64::consts::FRAC_PI_2;
+    // cos is largest at 0 and smallest at the ends on -π..π; sin has its extremes at ±π/2.
+    let cos_range = |lo: f64, hi: f64| {
+        let top = if contains(lo, hi, 0.0) {
+            1.0
+        } else {
+            lo.cos().max(hi.cos())
+        };
+        (lo.cos().min(hi.cos()), top)
+    };
+    let sin_range = |lo: f64, hi: f64| {
+        let bottom = if contains(lo, hi, -FRAC_PI_2) {
+            -1.0
+        } else {
+            lo.sin().min(hi.sin())
+        };
+        let top = if contains(lo, hi, FRAC_PI_2) {
+            1.0
+        } else {
+            lo.sin().max(hi.sin())
+        };
+        (bottom, top)
+    };
+    let (c0, c1) = cos_range(lat0, lat1); // cos(lat) ≥ 0
+    let product = |(a0, a1): (f64, f64)| {
+        let corners = [c0 * a0, c0 * a1, c1 * a0, c1 * a1];
+        let lo = corners.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = corners.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lo, hi)
+    };
+    let (x0, x1) = product(cos_range(lon0, lon1));
+    let (y0, y1) = product(sin_range(lon0, lon1));
+    let (z0, z1) = (lat0.sin(), lat1.sin());
+    const HAIR: f64 = 1e-12;
+    AABB::from_corners(
+        [x0 - HAIR, y0 - HAIR, z0 - HAIR],
+        [x1 + HAIR, y1 + HAIR, z1 + HAIR],
+    )
 }
 
 /// The squared chord between two unit vectors `metres` apart on the great circle.
@@ -167,6 +215,18 @@ impl FacilityIndex {
     ) -> impl Iterator<Item = Hit> + '_ {
         self.nearest(category, from)
             .take_while(move |h| h.distance_m <= metres)
+    }
+
+    /// The facilities of a category inside a WGS84 box (edges included), in no particular
+    /// order: the R-tree is asked for the unit-sphere box around it, then each is checked.
+    pub fn in_box(&self, category: &str, b: Bbox) -> impl Iterator<Item = &Arc<Facility>> + '_ {
+        let envelope = sphere_envelope(b);
+        self.trees
+            .get(category)
+            .into_iter()
+            .flat_map(move |tree| tree.locate_in_envelope(&envelope))
+            .map(|e| &e.facility)
+            .filter(move |f| b.contains(f.location.lon, f.location.lat))
     }
 
     /// The index with `facility` added, or replacing the one with its id.
@@ -338,6 +398,7 @@ mod tests {
     use super::*;
     use crate::facilities::walking::haversine_m;
     use rand::{Rng, SeedableRng};
+    use rstar::Envelope;
 
     fn facility(id: i64, category: &str, lon: f64, lat: f64) -> Facility {
         crate::facilities::model::sample_facility(id, category, None, lon, lat)
@@ -443,6 +504,55 @@ mod tests {
         }
         assert!(bulk.nearest_k("medical", ORIGIN_OF_NOTHING, 0).is_empty());
         assert!(bulk.nearest_k("spa", ORIGIN_OF_NOTHING, 5).is_empty());
+    }
+
+    #[test]
+    fn a_box_finds_exactly_what_a_scan_finds() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(23);
+        let set = random_set(&mut rng, 3000);
+        let index = FacilityIndex::build(set.clone());
+        for _ in 0..300 {
+            let (x, y) = (rng.gen_range(117.95..118.25), rng.gen_range(24.35..24.6));
+            let (w, h) = (rng.gen_range(0.0..0.08), rng.gen_range(0.0..0.08));
+            let b = Bbox {
+                min_x: x,
+                min_y: y,
+                max_x: x + w,
+                max_y: y + h,
+            };
+            let mut got: Vec<i64> = index.in_box("education", b).map(|f| f.id).collect();
+            got.sort_unstable();
+            let want: Vec<i64> = set
+                .iter()
+                .filter(|f| f.category == "education")
+                .filter(|f| b.contains(f.location.lon, f.location.lat))
+                .map(|f| f.id)
+                .collect();
+            assert_eq!(got, want, "{b:?}");
+        }
+    }
+
+    #[test]
+    fn the_sphere_box_holds_every_point_of_boxes_anywhere_on_earth() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(29);
+        for _ in 0..2000 {
+            let (x0, x1) = (rng.gen_range(-180.0..180.0), rng.gen_range(-180.0..180.0));
+            let (y0, y1) = (rng.gen_range(-90.0..90.0), rng.gen_range(-90.0..90.0));
+            let b = Bbox {
+                min_x: f64::min(x0, x1),
+                min_y: f64::min(y0, y1),
+                max_x: f64::max(x0, x1),
+                max_y: f64::max(y0, y1),
+            };
+            let env = sphere_envelope(b);
+            for _ in 0..20 {
+                let p = Wgs84 {
+                    lon: rng.gen_range(b.min_x..=b.max_x),
+                    lat: rng.gen_range(b.min_y..=b.max_y),
+                };
+                assert!(env.contains_point(&unit_vector(p)), "{p:?} in {b:?}");
+            }
+        }
     }
 
     const ORIGIN_OF_NOTHING: Wgs84 = Wgs84 { lon: 0.0, lat: 0.0 };

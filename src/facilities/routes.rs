@@ -6,8 +6,8 @@
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::routing::{get, post};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use axum::Json;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -132,6 +132,13 @@ struct CircleAnswer<'a> {
     complete: bool,
     missing: Vec<&'a str>,
     elements: &'a [finder::ElementReach],
+}
+
+/// What follows every committed facility write, once the index holds it: the coverage analysis
+/// and the map tiles over the places written.
+async fn written(state: &AppState, changes: &[(Option<Facility>, Option<Facility>)]) {
+    state.tiles.facilities_written(changes);
+    state.coverage.facilities_written(state, changes).await;
 }
 
 fn no_facility(id: &str) -> ApiError {
@@ -284,10 +291,7 @@ async fn create(
         .create_facility(&input, &unit, &audit, Utc::now())
         .await?;
     state.facilities.index.upsert(created.clone());
-    state
-        .coverage
-        .facilities_written(&state, &[(None, Some(created.clone()))])
-        .await;
+    written(&state, &[(None, Some(created.clone()))]).await;
     let mut headers = HeaderMap::new();
     if let Ok(v) = format!("/api/v1/facilities/{}", created.id).parse() {
         headers.insert(header::LOCATION, v);
@@ -339,10 +343,7 @@ async fn update(
         .await?
         .ok_or_else(|| no_facility(&id))?;
     state.facilities.index.upsert(after.clone());
-    state
-        .coverage
-        .facilities_written(&state, &[(Some(before), Some(after.clone()))])
-        .await;
+    written(&state, &[(Some(before), Some(after.clone()))]).await;
     Ok(Json(after))
 }
 
@@ -362,10 +363,7 @@ async fn delete(
         .await?
         .ok_or_else(|| no_facility(&id))?;
     state.facilities.index.remove(gone.id);
-    state
-        .coverage
-        .facilities_written(&state, &[(Some(gone.clone()), None)])
-        .await;
+    written(&state, &[(Some(gone.clone()), None)]).await;
     Ok(Json(json!({"deleted": gone})))
 }
 
@@ -445,7 +443,7 @@ async fn import_file(
                 )
             })
             .collect();
-        state.coverage.facilities_written(&state, &changes).await;
+        written(&state, &changes).await;
         Some(done)
     };
     Ok(Json(json!({

@@ -14,7 +14,8 @@ pub struct FacilityService {
     /// What every finder answer says of the walking method, so that no client mistakes it for
     /// a route (made once: the finder answers often).
     pub walking_label: serde_json::Value,
-    pub index: FacilityIndexCell,
+    /// Shared with the `facilities` tile layer, which draws from it.
+    pub index: Arc<FacilityIndexCell>,
 }
 
 impl FacilityService {
@@ -34,7 +35,7 @@ impl FacilityService {
                 "note": "straight-line distance × detour factor ÷ walking speed; not a route on the street network",
             }),
             walking: Arc::new(walking),
-            index: FacilityIndexCell::new(index),
+            index: Arc::new(FacilityIndexCell::new(index)),
         })
     }
 

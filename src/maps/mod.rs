@@ -1,6 +1,7 @@
 //! Vector tiles of the map layers: the layer registry, the tile cache kept current with the
 //! snapshot, and the `/tiles/...` routes (MVT and TileJSON).
 pub mod cache;
+pub mod facilities;
 pub mod layers;
 pub mod reports;
 pub mod routes;

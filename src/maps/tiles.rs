@@ -7,6 +7,7 @@ use wangge_tiles::mvt::encode_tile;
 use wangge_tiles::{LonLatBounds, TileCoord, TileOptions, TileRange};
 
 use super::cache::{RenderedTile, TileCache, TileKey};
+use super::facilities::{FacilityPoints, FACILITIES_LAYER};
 use super::layers::{
     buffered_wgs84_box, convert_box, LayerFilter, LayerRegistry, TileRequest, TileSource,
 };
@@ -14,6 +15,7 @@ use super::reports::{ReportHeat, ReportPoints};
 use super::units::UnitLayers;
 use crate::auth::Principal;
 use crate::config::Config;
+use crate::facilities::{Facility, FacilityService};
 use crate::spatial::{Bbox, Crs, Snapshot, SnapshotCell, Wgs84};
 use crate::store::reports::ReportPoint;
 use crate::store::{Store, StoreError};
@@ -61,16 +63,18 @@ pub struct MapTiles {
 const NOT_SEEN: u64 = u64::MAX;
 
 impl MapTiles {
-    /// The `units` layer with the configured zooms, the staff `reports` points and the public
-    /// `report_heat` cells, and a cache of the configured size.
-    pub fn new(config: &Config) -> MapTiles {
+    /// The `units` layer with the configured zooms, the staff `reports` points, the public
+    /// `report_heat` cells and `facilities` points, and a cache of the configured size.
+    pub fn new(config: &Config, facilities: &FacilityService) -> MapTiles {
         let units = UnitLayers::new(config.tile_min_zooms, config.tile_max_zoom);
         let heat = ReportHeat::new(config.report_heat_min_count);
+        let points = FacilityPoints::new(facilities.catalogue.clone(), facilities.index.clone());
         MapTiles::with_layers(
             LayerRegistry::new(vec![
                 Arc::new(units),
                 Arc::new(ReportPoints),
                 Arc::new(heat),
+                Arc::new(points),
             ]),
             config.tile_cache_mib.saturating_mul(1024 * 1024),
         )
@@ -137,6 +141,24 @@ impl MapTiles {
             Some((id, _)) => self.cache.invalidate(Some(id), areas),
             None => 0,
         }
+    }
+
+    /// Drops the cached `facilities` tiles over the places facilities were written at: each
+    /// change is a facility before and after (either absent: created, deleted). Call it once the
+    /// index holds the writes.
+    pub fn facilities_written(&self, changes: &[(Option<Facility>, Option<Facility>)]) -> usize {
+        let areas: Vec<Bbox> = changes
+            .iter()
+            .flat_map(|(before, after)| [before, after])
+            .flatten()
+            .map(|f| Bbox {
+                min_x: f.location.lon,
+                min_y: f.location.lat,
+                max_x: f.location.lon,
+                max_y: f.location.lat,
+            })
+            .collect();
+        self.invalidate(FACILITIES_LAYER, &areas)
     }
 
     /// Drops the cached tiles a report at `at` shows in, for every cached source whose tiles

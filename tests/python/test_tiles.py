@@ -402,3 +402,38 @@ def test_heat_cells_are_the_h3_cells_of_the_reports_and_never_fewer_than_k(servi
         want = to_tile(outline, tile).intersection(WINDOW)
         got = shape(cells[spot]["geometry"])
         assert got.hausdorff_distance(want) <= TOLERANCE, (z, got.wkt, want.wkt)
+
+
+def test_facility_points_are_the_registry_in_the_tile_and_its_buffer(service):
+    everything = service.get("/api/v1/facilities").json()["features"]
+    assert len(everything) > 1000, "the demo facilities are loaded"
+    by_id = {f["id"]: f for f in everything}
+    for z in (13, 15):
+        lon, lat = everything[0]["geometry"]["coordinates"]
+        tile = tile_containing(lon, lat, z)
+        r = service.get("/tiles/facilities/%d/%d/%d.mvt" % tile)
+        assert r.status_code == 200, r.text
+        layers = decode(r.content)
+        drawn, on_edge = 0, 0
+        for f in everything:
+            p = f["properties"]
+            at = to_tile(Point(*f["geometry"]["coordinates"]), tile)
+            if WINDOW.buffer(-1).contains(at):
+                shown = [g for g in layers.get(p["category"], {"features": []})["features"]
+                         if g["id"] == f["id"]]
+                assert len(shown) == 1, (z, f["id"], p["name"])
+                assert shape(shown[0]["geometry"]).distance(at) <= 0.75
+                drawn += 1
+            elif WINDOW.buffer(1).contains(at):
+                on_edge += 1  # within a unit of the buffer's edge: either way is right
+            else:
+                assert all(g["id"] != f["id"] for l in layers.values() for g in l["features"])
+        total = sum(len(l["features"]) for l in layers.values())
+        assert drawn <= total <= drawn + on_edge, (z, drawn, on_edge, total)
+        assert drawn > 20, (z, drawn)
+        for name, layer in layers.items():
+            for g in layer["features"]:
+                source = by_id[g["id"]]["properties"]
+                assert g["properties"]["category"] == name == source["category"]
+                assert g["properties"]["name"] == source["name"]
+                assert "contact" not in g["properties"] and "capacity" not in g["properties"]
