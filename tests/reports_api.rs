@@ -1497,7 +1497,10 @@ store_test!(
             .await;
         assert_eq!(s, 200, "{b}");
         let handed = ("handed_over".to_owned(), id.clone());
-        assert_eq!(notified(&app, &traffic, 0).await, std::slice::from_ref(&handed));
+        assert_eq!(
+            notified(&app, &traffic, 0).await,
+            std::slice::from_ref(&handed)
+        );
 
         // The unread count follows the read cursor, which only moves forward.
         let (_, feed) = app.get_as(&traffic, "/api/v1/notifications").await;
